@@ -1,0 +1,39 @@
+# variant-providers — developer commands.  `make install` then `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# mypy cannot follow the core/ -> variant_providers remapping of the source
+# tree, so it checks a symlinked view with the installed layout.
+TYPECHECK := build/typecheck
+
+.PHONY: install test lint format bench typecheck-view clean
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+test:
+	$(BIN)/python -m pytest
+
+typecheck-view:
+	rm -rf $(TYPECHECK)
+	mkdir -p $(TYPECHECK)
+	cp -as "$(CURDIR)/core" $(TYPECHECK)/variant_providers
+	ln -s "$(CURDIR)/providers" $(TYPECHECK)/variant_providers/providers
+
+lint: typecheck-view
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p variant_providers
+	$(BIN)/mypy --config-file pyproject.toml tests
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench:
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache

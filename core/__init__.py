@@ -1,0 +1,67 @@
+"""variant-providers: tell a package installer what hardware this machine has.
+
+The public API::
+
+    from variant_providers import detect, VariantProperty, FeatureConfig
+    detection = detect()                  # every provider, this machine
+    [str(p) for p in detection.properties]
+    # ['x86_64 :: level :: v4', 'x86_64 :: level :: v3', ...]
+
+Importing this package is cheap: the model is loaded eagerly, everything
+else (pluggy, the host, the providers) on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .model import FeatureConfig, InvalidFeatureConfig, InvalidVariantProperty, VariantProperty
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Detection",
+    "FeatureConfig",
+    "InvalidFeatureConfig",
+    "InvalidVariantProperty",
+    "Provider",
+    "ProviderOutput",
+    "ProviderResult",
+    "System",
+    "VariantProperty",
+    "__version__",
+    "detect",
+    "hookimpl",
+]
+
+# name -> module that defines it; resolved lazily by __getattr__ (PEP 562).
+_LAZY = {
+    "Detection": "host",
+    "ProviderResult": "host",
+    "detect": "host",
+    "Provider": "provider",
+    "ProviderOutput": "provider",
+    "System": "system",
+    "hookimpl": "hookspecs",
+}
+
+if TYPE_CHECKING:
+    from .hookspecs import hookimpl
+    from .host import Detection, ProviderResult, detect
+    from .provider import Provider, ProviderOutput
+    from .system import System
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

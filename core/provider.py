@@ -1,0 +1,80 @@
+"""What a provider is, and what its detection returns.
+
+These records are what plugins hand to the host through the
+``variant_providers`` hook (see :mod:`variant_providers.hookspecs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
+
+from .model import FeatureConfig
+
+if TYPE_CHECKING:
+    from .system import System
+
+__all__ = ["STATUSES", "DetectFunction", "Provider", "ProviderOutput"]
+
+#: Every status a provider result can have.
+#:
+#: ``ok``            the provider found its hardware and reports features;
+#: ``not-detected``  it looked and found nothing (a normal state, not a failure);
+#: ``error``         it failed (a listed reason; other providers are unaffected);
+#: ``timeout``       a driver call or command it depends on did not answer in time;
+#: ``override``      its values come from an override variable, not the machine;
+#: ``disabled``      the user switched it off.
+STATUSES = ("ok", "not-detected", "error", "timeout", "override", "disabled")
+
+
+@dataclass(frozen=True)
+class ProviderOutput:
+    """A detection answer with more than features.
+
+    ``detect`` may return a plain sequence of :class:`FeatureConfig` (empty
+    means "not detected"), or this record when it has more to say:
+
+    * ``info`` — free-form, JSON-serialisable facts for the report: device
+      names, versions, and *where each value came from* (``"source"``).
+    * ``status`` — set it to ``"override"`` when a force variable decided the
+      values, ``"timeout"`` when a probe hung, ``"not-detected"`` with a
+      ``reason`` to say why nothing was found.  Left as ``None`` the host
+      derives ``ok`` / ``not-detected`` from ``features``.
+    * ``reason`` — one line explaining the status (``"no /dev/kfd"``).
+    """
+
+    features: Sequence[FeatureConfig] = ()
+    info: Mapping[str, Any] = field(default_factory=dict)
+    status: Optional[str] = None
+    reason: str = ""
+
+
+#: The signature of :attr:`Provider.detect`.
+DetectFunction = Callable[["System"], Union[Sequence[FeatureConfig], ProviderOutput]]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One namespace of variant properties and how to detect it.
+
+    ``detect(system)`` looks at the machine only through *system* and returns
+    the supported features, most preferred feature first and each feature's
+    values most preferred first.  ``all_configs()`` returns every feature and
+    value the provider can ever emit (what a wheel builder validates against);
+    ``None`` when the provider cannot enumerate them.
+
+    Example::
+
+        Provider(
+            namespace="x86_64",
+            detect=detect_x86_64,
+            all_configs=lambda: [FeatureConfig("level", ["v4", "v3", "v2", "v1"])],
+            description="x86-64 psABI level and SIMD extensions",
+        )
+    """
+
+    namespace: str
+    detect: DetectFunction
+    all_configs: Optional[Callable[[], Sequence[FeatureConfig]]] = None
+    description: str = ""
+    version: str = ""

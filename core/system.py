@@ -1,0 +1,325 @@
+"""The machine seam: the only way a provider may look at the machine.
+
+Providers never call ``open``, ``os.environ``, ``platform`` or ``subprocess``
+themselves.  They get a :class:`System` and ask it.  That one rule is what
+lets a machine recorded elsewhere (a GPU server, a laptop, a bug reporter's
+box) be replayed exactly on a machine with no GPU at all — see
+:mod:`variant_providers.replay` and ``fixtures/README.md``.
+
+The seam has five parts:
+
+* **files** — :meth:`System.read_text`, :meth:`~System.read_bytes`,
+  :meth:`~System.listdir`, :meth:`~System.exists`, :meth:`~System.readlink`.
+  Paths are absolute POSIX paths of the machine (``/proc/cpuinfo``); errors
+  are ordinary :class:`OSError` subclasses carrying the errno, so a
+  permission-masked sysfs node is a testable input, not a crash.
+* **environment** — :meth:`System.getenv` (one variable at a time, so a
+  recording holds only the variables a provider actually looked at).
+* **platform** — :attr:`System.platform` (OS, machine, release).
+* **commands** — :meth:`System.run` runs an argv (never a shell) with a
+  timeout and returns a :class:`CommandResult`; "not installed", "timed out"
+  and "not allowed" are results, not exceptions.
+* **native facades** — :meth:`System.native` calls a vendor API (NVML,
+  libcuda, Level Zero, CPUID …) through a :class:`NativeFacade`: a function
+  run in a short-lived child interpreter with a timeout, whose JSON answer is
+  what the provider sees.  A native call cannot be interrupted in-process and
+  driver libraries print to stdout and hang, so the live seam never loads
+  them into the caller's process.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import platform as _platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "CommandResult",
+    "LiveSystem",
+    "NativeError",
+    "NativeFacade",
+    "NativeTimeout",
+    "NativeUnavailable",
+    "PlatformInfo",
+    "System",
+    "os_error",
+]
+
+#: Seconds a command or a native call may take before it counts as hung.
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    """What :mod:`platform` says about the machine.
+
+    ``system`` is ``platform.system()`` ("Linux", "Darwin", "Windows"),
+    ``machine`` is ``platform.machine()`` ("x86_64", "aarch64", "arm64",
+    "AMD64"), ``release`` the kernel/OS release.
+    """
+
+    system: str
+    machine: str
+    release: str = ""
+
+    @property
+    def is_linux(self) -> bool:
+        return self.system == "Linux"
+
+    @property
+    def arch(self) -> str:
+        """The machine name normalised across OSes: ``x86_64`` or ``aarch64``."""
+        m = self.machine.lower()
+        if m in ("x86_64", "amd64", "x64"):
+            return "x86_64"
+        if m in ("aarch64", "arm64", "armv8l"):
+            return "aarch64"
+        return m
+
+    def to_dict(self) -> dict[str, str]:
+        return {"system": self.system, "machine": self.machine, "release": self.release}
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The outcome of :meth:`System.run`.
+
+    Exactly one of these holds: the command ran (``returncode`` is an int,
+    possibly non-zero), it timed out (``timed_out``), or it could not be
+    started (``error`` is an errno name such as ``"ENOENT"`` for "not
+    installed" or ``"EACCES"``).
+    """
+
+    argv: tuple[str, ...]
+    returncode: Optional[int] = None
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    error: Optional[str] = None
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the command ran and exited 0."""
+        return self.returncode == 0 and not self.timed_out and self.error is None
+
+    def describe(self) -> str:
+        """One line for ``info`` and error messages."""
+        name = self.argv[0] if self.argv else "?"
+        if self.error == "ENOENT":
+            return f"{name}: not found"
+        if self.error:
+            return f"{name}: cannot run ({self.error})"
+        if self.timed_out:
+            return f"{name}: timed out"
+        return f"{name}: exit {self.returncode}"
+
+
+@dataclass(frozen=True)
+class NativeFacade:
+    """A named call into a vendor's native API, run out of process.
+
+    ``name`` is the key under which the answer is recorded in a fixture
+    (``native.<name>`` in ``machine.json``).  ``target`` is a
+    ``"module:function"`` string; the function takes no argument and returns
+    a JSON-serialisable value.  It runs in a fresh interpreter, so it may load
+    any library, print anything and even hang: the caller sees only its
+    answer, or :class:`NativeTimeout` / :class:`NativeError`.
+
+    Example::
+
+        NVML = NativeFacade("nvml", "variant_providers.providers.nvidia.native:query")
+        answer = system.native(NVML)
+    """
+
+    name: str
+    target: str
+    timeout: float = DEFAULT_TIMEOUT
+
+
+class NativeError(Exception):
+    """A native facade failed: the child crashed, raised or answered garbage."""
+
+
+class NativeUnavailable(NativeError):
+    """The facade cannot answer here (no recording of it, or it cannot start)."""
+
+
+class NativeTimeout(NativeError):
+    """The facade did not answer within its timeout (a hung driver call)."""
+
+
+def os_error(code_name: str, path: str) -> OSError:
+    """Build the :class:`OSError` subclass Python raises for errno *code_name*."""
+    code = getattr(errno, code_name, errno.EIO)
+    return OSError(code, os.strerror(code), path)
+
+
+@runtime_checkable
+class System(Protocol):
+    """Everything a provider may learn about the machine.  See module docs."""
+
+    @property
+    def platform(self) -> PlatformInfo: ...
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]: ...
+
+    def read_text(self, path: str) -> str: ...
+
+    def read_bytes(self, path: str) -> bytes: ...
+
+    def listdir(self, path: str) -> list[str]: ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def readlink(self, path: str) -> str: ...
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult: ...
+
+    def native(self, facade: NativeFacade) -> Any: ...
+
+
+# The child side of a native call.  It runs with ``python -I`` (no user site,
+# no PYTHONPATH, no current directory), points stdout at /dev/null before the
+# facade runs so library chatter cannot corrupt the answer, and writes the
+# answer as JSON on a private duplicate of the original stdout.
+_CHILD_SOURCE = r"""
+import importlib, json, os, sys
+out = os.fdopen(os.dup(1), "w")
+devnull = os.open(os.devnull, os.O_WRONLY)
+os.dup2(devnull, 1)
+sys.stdout = open(os.devnull, "w")
+sys.path[:0] = json.loads(sys.argv[2])
+mod, _, func = sys.argv[1].partition(":")
+try:
+    obj = importlib.import_module(mod)
+    for part in func.split("."):
+        obj = getattr(obj, part)
+    answer = {"ok": obj()}
+except BaseException as exc:
+    answer = {"error": type(exc).__name__ + ": " + str(exc)}
+out.write(json.dumps(answer))
+out.flush()
+"""
+
+
+class LiveSystem:
+    """The real machine.
+
+    ``root`` prefixes every file path (default ``/``), which lets a test point
+    the live seam at a directory tree.  Environment and platform come from
+    this process.
+    """
+
+    def __init__(self, root: str = "/", environ: Optional[Mapping[str, str]] = None) -> None:
+        self._root = root
+        self._environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
+        uname = _platform.uname()
+        self._platform = PlatformInfo(uname.system, uname.machine, uname.release)
+
+    def __repr__(self) -> str:
+        return f"LiveSystem(root={self._root!r})"
+
+    @property
+    def source(self) -> str:
+        """How reports name this machine."""
+        return "live" if self._root in ("", "/") else f"live, root {self._root}"
+
+    def _path(self, path: str) -> str:
+        if self._root in ("", "/"):
+            return path
+        return os.path.join(self._root, path.lstrip("/"))
+
+    @property
+    def platform(self) -> PlatformInfo:
+        return self._platform
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        return self._environ.get(name, default)
+
+    def read_text(self, path: str) -> str:
+        with open(self._path(path), encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    def read_bytes(self, path: str) -> bytes:
+        with open(self._path(path), "rb") as fh:
+            return fh.read()
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(os.listdir(self._path(path)))
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(self._path(path))
+
+    def readlink(self, path: str) -> str:
+        return os.readlink(self._path(path))
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        args = tuple(argv)
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(  # argv list, never a shell
+                args,
+                capture_output=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                env=dict(self._environ),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return CommandResult(
+                args, timed_out=True, duration_ms=(time.perf_counter() - start) * 1e3
+            )
+        except OSError as exc:
+            name = errno.errorcode.get(exc.errno or 0, "EIO")
+            return CommandResult(args, error=name, duration_ms=(time.perf_counter() - start) * 1e3)
+        return CommandResult(
+            args,
+            returncode=proc.returncode,
+            stdout=proc.stdout.decode("utf-8", "replace"),
+            stderr=proc.stderr.decode("utf-8", "replace"),
+            duration_ms=(time.perf_counter() - start) * 1e3,
+        )
+
+    def native(self, facade: NativeFacade) -> Any:
+        return run_native_child(facade, self._environ)
+
+
+def run_native_child(facade: NativeFacade, environ: Mapping[str, str]) -> Any:
+    """Run *facade* in a fresh interpreter and return its answer.
+
+    Raises :class:`NativeTimeout` when it does not answer in time (the child
+    is killed), :class:`NativeUnavailable` when no child can be started, and
+    :class:`NativeError` when the facade raised or printed no answer.
+    """
+    argv = [sys.executable, "-I", "-c", _CHILD_SOURCE, facade.target, json.dumps(sys.path)]
+    try:
+        proc = subprocess.run(  # argv list, never a shell
+            argv,
+            capture_output=True,
+            timeout=facade.timeout,
+            stdin=subprocess.DEVNULL,
+            env=dict(environ),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise NativeTimeout(f"{facade.name}: no answer within {facade.timeout:g} s") from None
+    except OSError as exc:
+        raise NativeUnavailable(f"{facade.name}: cannot start a child process ({exc})") from None
+    try:
+        answer = json.loads(proc.stdout.decode("utf-8", "replace"))
+    except ValueError:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = detail[-1] if detail else f"exit {proc.returncode}"
+        raise NativeError(f"{facade.name}: no answer ({last})") from None
+    if isinstance(answer, dict) and "ok" in answer:
+        return answer["ok"]
+    message = answer.get("error", "malformed answer") if isinstance(answer, dict) else "malformed"
+    raise NativeError(f"{facade.name}: {message}")
