@@ -398,7 +398,8 @@ def test_ranker_is_memoized_and_isolated_from_later_mutation() -> None:
     assert compile_ranker(list(supported), ("demo",), None, {"demo": {"gpu": ["y"]}}) is first
     pps["demo"]["gpu"] = ["x"]
     supported.reverse()
-    assert first.rank(TV9_VARIANTS) == ["b_y", "c_x", "z_xy", "null"]
+    # y preferred: b_y and z_xy tie on y (label decides), c_x only has x.
+    assert first.rank(TV9_VARIANTS) == ["b_y", "z_xy", "c_x", "null"]
     assert [str(p) for p in first.ordered_supported] == ["demo :: gpu :: y", "demo :: gpu :: x"]
 
 
