@@ -26,7 +26,7 @@ lint: typecheck-view
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p variant_providers
-	$(BIN)/mypy --config-file pyproject.toml tests
+	MYPYPATH=$(TYPECHECK) $(BIN)/mypy --config-file pyproject.toml tests
 
 format:
 	$(BIN)/ruff format .

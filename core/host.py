@@ -197,8 +197,9 @@ class Host:
         """Ask every plugin for its providers, each call isolated."""
         found: List[_Registered] = []
         failures = list(self._failures)
-        # pluggy calls implementations last-registered-first; we want registration order.
-        for impl in reversed(self.pm.hook.variant_providers.get_hookimpls()):
+        # get_hookimpls() lists implementations in registration order (pluggy's own
+        # hook call runs them in reverse); registration order is the report order.
+        for impl in self.pm.hook.variant_providers.get_hookimpls():
             try:
                 records: Any = impl.function()
                 items: List[object] = list(records) if records is not None else []

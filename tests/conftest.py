@@ -1,0 +1,61 @@
+"""Shared test helpers: recorded machines built on the fly, repository paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE_MACHINES = REPO / "fixtures" / "machines"
+#: Research data kept beside the repository when it is available.
+SHARED = REPO.parent / "shared"
+
+#: A Nehalem-era flag set: everything x86-64-v2 needs, nothing of v3.
+V2_FLAGS = (
+    "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr "
+    "sse sse2 ht syscall nx rdtscp lm constant_tsc pni dtes64 monitor ssse3 cx16 sse4_1 sse4_2 "
+    "popcnt lahf_lm"
+)
+
+
+def cpuinfo(flags: str, model: str = "Intel(R) Xeon(R) CPU X5570 @ 2.93GHz") -> str:
+    """A two-processor /proc/cpuinfo with the given flags line."""
+    block = (
+        "processor\t: {n}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 26\n"
+        f"model name\t: {model}\nflags\t\t: {flags}\n\n"
+    )
+    return block.format(n=0) + block.format(n=1)
+
+
+MachineFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_machine(tmp_path: Path) -> MachineFactory:
+    """Write a recorded machine directory and return its path.
+
+    ``root_files`` maps absolute paths to contents written under ``root/``;
+    every other keyword becomes a key of ``machine.json``.
+    """
+    counter = {"n": 0}
+
+    def make(
+        root_files: Optional[Dict[str, str]] = None,
+        platform: Optional[Dict[str, str]] = None,
+        **manifest: Any,
+    ) -> Path:
+        counter["n"] += 1
+        directory = tmp_path / f"machine{counter['n']}"
+        for path, text in (root_files or {}).items():
+            dest = directory / "root" / path.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        directory.mkdir(parents=True, exist_ok=True)
+        doc = {"platform": platform or {"system": "Linux", "machine": "x86_64"}, **manifest}
+        (directory / "machine.json").write_text(json.dumps(doc), encoding="utf-8")
+        return directory
+
+    return make

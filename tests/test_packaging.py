@@ -1,0 +1,43 @@
+"""Packaging and import-time promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import REPO
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    tomllib = None
+
+
+def test_every_package_directory_is_listed_in_pyproject() -> None:
+    if tomllib is None:  # pragma: no cover
+        return
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {"variant_providers"}
+    for base, prefix in (
+        ("core", "variant_providers"),
+        ("providers", "variant_providers.providers"),
+    ):
+        for init in (REPO / base).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / base)
+            found.add(".".join([prefix, *rel.parts]) if rel.parts else prefix)
+    assert found == listed
+
+
+def test_import_is_cheap_and_loads_no_vendor_library() -> None:
+    code = "import sys, json, variant_providers;print(json.dumps(sorted(m for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    modules = set(json.loads(out.stdout))
+    for heavy in ("pluggy", "pynvml", "pyamdgpuinfo", "cpuinfo", "ctypes", "subprocess"):
+        assert heavy not in modules, f"import variant_providers loaded {heavy}"
+    assert "variant_providers.model" in modules
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (REPO / "core" / "py.typed").is_file()
