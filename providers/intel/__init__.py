@@ -1,0 +1,1 @@
+"""Intel XPU provider: GPU device IPs (namespace ``intel``, feature ``device_ip``)."""

@@ -1,0 +1,30 @@
+"""Registers the Intel XPU provider with the host."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from variant_providers.hookspecs import hookimpl
+from variant_providers.model import FeatureConfig
+from variant_providers.provider import Provider
+
+from .detect import FEATURE, detect
+from .tables import KNOWN_IPS
+
+VERSION = "0.1.0"
+
+
+def all_configs() -> Sequence[FeatureConfig]:
+    """Every feature and value this provider can emit."""
+    return [FeatureConfig(FEATURE, KNOWN_IPS, multi_value=True)]
+
+
+@hookimpl
+def variant_providers() -> Iterator[Provider]:
+    yield Provider(
+        namespace="intel",
+        detect=detect,
+        all_configs=all_configs,
+        description="Intel GPU device IPs (Level Zero, PCI device-id fallback)",
+        version=VERSION,
+    )
