@@ -213,8 +213,9 @@ def abi_dependency_properties(dependencies: Mapping[str, str]) -> List[VariantPr
 # --------------------------------------------------------------------------------------
 
 # Per supported, non-forbidden feature: value -> int code used for ranking, and the set of
-# values that make a variant compatible (supported minus forbidden).
-_Entry = Tuple[Dict[str, int], FrozenSet[str]]
+# values that make a variant compatible (supported minus forbidden) when that differs
+# from the ranked values.
+_Entry = Tuple[Dict[str, int], Optional[FrozenSet[str]]]
 _INCOMPATIBLE = -1
 
 
@@ -294,7 +295,10 @@ class Ranker:
             ranked_values = allowed if filter_values else values
             position_of = {value: index for index, value in enumerate(values)}
             codes = {value: base + position_of[value] for value in ranked_values}
-            table[(ns, feature)] = (codes, frozenset(allowed))
+            # None: every ranked value is also allowed, so "has a ranked value" already
+            # means "compatible" (always true with filter_values=True).
+            needs_check = not filter_values and len(allowed) != len(values)
+            table[(ns, feature)] = (codes, frozenset(allowed) if needs_check else None)
         self._table = table
         self._ordered = tuple(ordered)
         self._allowed_order = allowed_order
@@ -320,10 +324,82 @@ class Ranker:
         ``{namespace: {feature: [values]}}``.
         """
         keyed: List[Tuple[Tuple[int, ...], str]] = []
+        append = keyed.append
+        table_get = self._table.get
+        sentinel = self._sentinel
+        valid_labels = _VALID_LABELS
+        valid_names = _VALID_NAMES
+        valid_values = _VALID_VALUES
         for label, props in variants.items():
-            key = self.variant_key(label, props)
-            if key is not None and label != NULL_LABEL:
-                keyed.append((key, label))
+            # Fast path for the variants.json shape made of plain dicts and lists,
+            # the form installers hold after json.load; anything else, and every
+            # error report, goes through variant_key().
+            if label not in valid_labels or type(props) is not dict or not props:
+                key = self.variant_key(label, props)
+                if key is not None and label != NULL_LABEL:
+                    append((key, label))
+                continue
+            codes: Optional[List[int]] = []
+            compatible = True
+            try:
+                for ns, features in props.items():
+                    if type(features) is not dict or not features:
+                        codes = None
+                        break
+                    for feature, values in features.items():
+                        if type(values) is not list or not values:
+                            codes = None
+                            break
+                        entry = table_get((ns, feature))
+                        if entry is None:
+                            # Unsupported feature: incompatible, but the names and values
+                            # must still be valid (checked against the caches only).
+                            if ns not in valid_names or feature not in valid_names:
+                                codes = None
+                                break
+                            for value in values:
+                                if value not in valid_values:
+                                    codes = None
+                                    break
+                            if codes is None:
+                                break
+                            compatible = False
+                            continue
+                        value_codes, allowed = entry
+                        best = sentinel
+                        for value in values:
+                            code = value_codes.get(value)
+                            if code is None:
+                                if value not in valid_values:
+                                    codes = None
+                                    break
+                            elif code < best:
+                                best = code
+                        else:
+                            if best == sentinel or (
+                                allowed is not None and allowed.isdisjoint(values)
+                            ):
+                                compatible = False
+                            codes.append(best)  # type: ignore[union-attr]
+                            continue
+                        break
+                    if codes is None:
+                        break
+            except TypeError:
+                codes = None  # e.g. an unhashable value: the slow path explains it
+            if codes is None:
+                # An unknown feature, an unvalidated value or an odd type: the slow
+                # path validates and decides.
+                key = self.variant_key(label, props)
+                if key is not None and label != NULL_LABEL:
+                    append((key, label))
+                continue
+            if label == NULL_LABEL:
+                self.variant_key(label, props)  # raises: null with properties
+            if compatible:
+                codes.sort()
+                codes.append(sentinel)
+                append((tuple(codes), label))
         keyed.sort()
         result = [label for _, label in keyed]
         result.append(NULL_LABEL)
@@ -385,7 +461,7 @@ class Ranker:
             code = codes.get(value, sentinel)
             previous = best.get(fk, sentinel)
             best[fk] = code if code < previous else previous
-            if value in allowed:
+            if code != sentinel and (allowed is None or value in allowed):
                 ok.add(fk)
         if incompatible or len(ok) != len(best):
             return [_INCOMPATIBLE]
@@ -398,11 +474,14 @@ class Ranker:
         sentinel = self._sentinel
         out: List[int] = []
         incompatible = False
+        no_codes: Dict[str, int] = {}
         for ns, features in props.items():
             if not isinstance(features, Mapping):
                 raise TypeError(
                     f"variant {label!r}: namespace {ns!r} must map features to value lists"
                 )
+            if not features:
+                raise ValueError(f"variant {label!r}: namespace {ns!r} lists no features")
             for feature, values in features.items():
                 if isinstance(values, str):
                     raise TypeError(
@@ -413,8 +492,7 @@ class Ranker:
                 if entry is None:
                     _check_name(label, "namespace", ns)
                     _check_name(label, "feature", feature)
-                    codes: Dict[str, int] = {}
-                    allowed: FrozenSet[str] = frozenset()
+                    codes, allowed = no_codes, None
                 else:
                     codes, allowed = entry
                 best = sentinel
@@ -422,12 +500,17 @@ class Ranker:
                 seen = False
                 for value in values:
                     seen = True
+                    if not isinstance(value, str):
+                        raise TypeError(
+                            f"variant {label!r}: values of '{ns} :: {feature}' must be "
+                            f"strings, not {type(value).__name__}"
+                        )
                     code = codes.get(value)
                     if code is None:
                         _check_value(label, ns, feature, value)
-                    elif code < best:
-                        best = code
-                    if not compatible and value in allowed:
+                        continue
+                    best = min(best, code)
+                    if not compatible and (allowed is None or value in allowed):
                         compatible = True
                 if not seen:
                     raise ValueError(f"variant {label!r}: '{ns} :: {feature}' lists no values")

@@ -420,3 +420,33 @@ def test_parse_feature() -> None:
     assert parse_feature(" nvidia::sm_arch ") == ("nvidia", "sm_arch")
     with pytest.raises(ValueError, match="a :: b :: c"):
         parse_feature("a :: b :: c")
+
+
+def test_variants_json_shape_with_other_containers() -> None:
+    # Tuples / non-dict mappings take the general path and rank the same way.
+    from types import MappingProxyType
+
+    variants = {
+        "a": {"demo": {"gpu": ("x",)}},
+        "b": MappingProxyType({"demo": {"gpu": ["y", "z"]}}),
+        "c": {"demo": {"gpu": ["z"]}},
+    }
+    got = rank_variants(variants, ["demo :: gpu :: y", "demo :: gpu :: x"], ["demo"])  # type: ignore[arg-type]
+    assert got == ["b", "a", "null"]
+
+
+def test_non_string_value_is_reported() -> None:
+    with pytest.raises(TypeError, match="must be strings"):
+        rank_variants({"a": {"d": {"f": [["v"]]}}}, ["d :: f :: v"], ["d"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="must be strings"):
+        rank_variants({"a": {"d": {"f": [3]}}}, ["d :: f :: v"], ["d"])  # type: ignore[list-item]
+
+
+def test_invalid_text_is_reported_even_after_a_valid_call() -> None:
+    # The fast path trusts only what was validated before; new text is still checked.
+    supported = ["d :: f :: v"]
+    assert rank_variants({"a": {"d": {"f": ["v", "w"]}}}, supported, ["d"]) == ["a", "null"]
+    with pytest.raises(ValueError, match="W!"):
+        rank_variants({"a": {"d": {"f": ["v", "W!"]}}}, supported, ["d"])
+    with pytest.raises(ValueError, match="Nope"):
+        rank_variants({"a": {"d": {"f": ["v"]}, "Nope": {"f": ["v"]}}}, supported, ["d"])

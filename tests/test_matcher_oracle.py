@@ -188,20 +188,35 @@ def variantlib_order(scenario: Scenario) -> List[str]:
     return [vdesc.label for vdesc in result]
 
 
+def nested(props: List[str]) -> Dict[str, Dict[str, List[str]]]:
+    """The variants.json shape of a property list."""
+    result: Dict[str, Dict[str, List[str]]] = {}
+    for text in props:
+        ns, feature, value = text.split(" :: ")
+        result.setdefault(ns, {}).setdefault(feature, []).append(value)
+    return result
+
+
 def our_order(scenario: Scenario, abi: Optional[Dict[str, str]] = None) -> List[str]:
+    """Our order; the string form and the variants.json form must agree."""
     variants, supported, nps, fps, pps, fns, ffeats, fprops, filter_values = scenario
-    return rank_variants(
-        variants,
-        supported,
-        nps,
-        fps,
-        pps,
-        forbidden_namespaces=fns,
-        forbidden_features=ffeats,
-        forbidden_properties=fprops,
-        filter_values=filter_values,
-        abi_dependencies=abi,
-    )
+    orders = [
+        rank_variants(
+            form,
+            supported,
+            nps,
+            fps,
+            pps,
+            forbidden_namespaces=fns,
+            forbidden_features=ffeats,
+            forbidden_properties=fprops,
+            filter_values=filter_values,
+            abi_dependencies=abi,
+        )
+        for form in (variants, {label: nested(props) for label, props in variants.items()})
+    ]
+    assert orders[0] == orders[1]
+    return orders[0]
 
 
 ORACLE_SETTINGS = settings(
