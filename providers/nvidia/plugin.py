@@ -1,0 +1,30 @@
+"""Registers the NVIDIA provider with the host."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from variant_providers.hookspecs import hookimpl
+from variant_providers.model import FeatureConfig
+from variant_providers.provider import Provider
+
+from . import vocab
+from .detect import detect
+
+VERSION = "0.1.0"
+
+
+def all_configs() -> Sequence[FeatureConfig]:
+    """Every feature and value this provider can emit (the existing provider's catalogue)."""
+    return vocab.all_configs()
+
+
+@hookimpl
+def variant_providers() -> Iterator[Provider]:
+    yield Provider(
+        namespace="nvidia",
+        detect=detect,
+        all_configs=all_configs,
+        description="NVIDIA CUDA driver version bounds and GPU architectures (sm_arch)",
+        version=VERSION,
+    )
