@@ -1,0 +1,37 @@
+"""Registers the AMD ROCm provider with the host."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from variant_providers.hookspecs import hookimpl
+from variant_providers.model import FeatureConfig
+from variant_providers.provider import Provider
+
+from .detect import detect
+from .tables import KNOWN_TARGETS, ROCM_VERSIONS
+
+VERSION = "0.1.0"
+
+
+def all_configs() -> Sequence[FeatureConfig]:
+    """Every feature and value this provider knows it can emit.
+
+    Detection may report a target newer than :data:`~.tables.KNOWN_TARGETS`;
+    this list is the known vocabulary, in the same feature order as ``detect``.
+    """
+    return [
+        FeatureConfig("gfx_arch", KNOWN_TARGETS, multi_value=True),
+        FeatureConfig("rocm_version", ROCM_VERSIONS),
+    ]
+
+
+@hookimpl
+def variant_providers() -> Iterator[Provider]:
+    yield Provider(
+        namespace="amd",
+        detect=detect,
+        all_configs=all_configs,
+        description="AMD ROCm GPU targets (gfx) and installed ROCm version",
+        version=VERSION,
+    )

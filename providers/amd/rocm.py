@@ -1,0 +1,184 @@
+"""Find the installed ROCm userspace and read its version from its version files.
+
+Root, in order: ``ROCM_PATH``, ``ROCM_HOME``, the ROCm that ``hipcc`` on
+``PATH`` belongs to, ``/opt/rocm``, and the single ``/opt/rocm-X.Y.Z`` when
+there is exactly one.  Files, in order, in each root: ``.info/version``
+(``6.2.0-66``), ``.info/version-dev`` (older installs), ``core/.info/version``
+(TheRock native packages), ``include/rocm-core/rocm_version.h`` and the older
+``include/rocm_version.h``.  Missing ROCm is a normal state, not an error.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from variant_providers.system import System
+
+__all__ = [
+    "RocmInstall",
+    "find_rocm",
+    "parse_version_file",
+    "parse_version_header",
+    "rocm_roots",
+]
+
+DEFAULT_ROOT = "/opt/rocm"
+
+VERSION_FILES = (".info/version", ".info/version-dev", "core/.info/version")
+HEADER_FILES = ("include/rocm-core/rocm_version.h", "include/rocm_version.h")
+
+# ``x.y[.z][-build]``; digit counts are bounded so that a garbage file of
+# digits is rejected instead of being converted.
+_VERSION_RE = re.compile(
+    r"([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,6}))?(?:[-+~][0-9A-Za-z.~+_-]{0,64})?"
+)
+_DEFINE_RE = re.compile(
+    r"^[ \t]*#[ \t]*define[ \t]+ROCM_VERSION_(MAJOR|MINOR|PATCH)[ \t]+\(?([0-9]{1,6})\)?[ \t]*$",
+    re.MULTILINE,
+)
+_VERSIONED_DIR_RE = re.compile(r"rocm-[0-9]{1,4}\.[0-9]{1,4}(?:\.[0-9]{1,6})?")
+
+Version = Tuple[int, int, Optional[int]]
+
+
+def parse_version_file(text: str) -> Optional[Version]:
+    """``.info/version`` text → ``(major, minor, patch)``; ``None`` when it is not one.
+
+    The first non-empty line must be the whole version: ``7.2.0``,
+    ``6.2.0-66``, ``6.4``.  Anything else (garbage, truncation to ``6.``,
+    absurdly long numbers) is "no version".
+    """
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _VERSION_RE.fullmatch(line)
+        if match is None:
+            return None
+        patch = match.group(3)
+        return int(match.group(1)), int(match.group(2)), int(patch) if patch else None
+    return None
+
+
+def parse_version_header(text: str) -> Optional[Version]:
+    """``rocm_version.h`` → ``(major, minor, patch)`` from its ``#define`` lines."""
+    found: Dict[str, int] = {}
+    for name, value in _DEFINE_RE.findall(text):
+        found.setdefault(name, int(value))
+    if "MAJOR" not in found or "MINOR" not in found:
+        return None
+    if found["MAJOR"] > 9999 or found["MINOR"] > 9999:
+        return None
+    return found["MAJOR"], found["MINOR"], found.get("PATCH")
+
+
+@dataclass(frozen=True)
+class RocmInstall:
+    """An installed ROCm found through one of its version files."""
+
+    major: int
+    minor: int
+    patch: Optional[int]
+    root: str
+    file: str
+    how: str
+
+    @property
+    def value(self) -> str:
+        """The ``rocm_version`` property value: ``major.minor``."""
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def full(self) -> str:
+        return self.value if self.patch is None else f"{self.value}.{self.patch}"
+
+    def to_info(self) -> dict[str, object]:
+        return {"version": self.full, "root": self.root, "file": self.file, "found_by": self.how}
+
+
+def _resolve(system: System, path: str) -> str:
+    """Follow symlinks of *path* (the last component, repeatedly) through the seam."""
+    for _ in range(16):
+        try:
+            target = system.readlink(path)
+        except OSError:
+            return path
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return path
+
+
+def _hipcc_root(system: System) -> Optional[str]:
+    search = system.getenv("PATH") or ""
+    for directory in search.split(":"):
+        if not directory.startswith("/"):
+            continue
+        candidate = posixpath.join(directory, "hipcc")
+        if not system.exists(candidate):
+            continue
+        real = _resolve(system, candidate)
+        root = posixpath.dirname(posixpath.dirname(real))
+        if posixpath.basename(root) == "hip":
+            root = posixpath.dirname(root)
+        return root or None
+    return None
+
+
+def rocm_roots(system: System) -> List[Tuple[str, str]]:
+    """Candidate ROCm roots, best first, as ``(path, how it was found)``."""
+    roots: List[Tuple[str, str]] = []
+    for var in ("ROCM_PATH", "ROCM_HOME"):
+        value = (system.getenv(var) or "").strip()
+        if value.startswith("/"):
+            roots.append((posixpath.normpath(value), var))
+    hip = _hipcc_root(system)
+    if hip:
+        roots.append((hip, "hipcc on PATH"))
+    roots.append((DEFAULT_ROOT, "default"))
+    try:
+        versioned = [n for n in system.listdir("/opt") if _VERSIONED_DIR_RE.fullmatch(n)]
+    except OSError:
+        versioned = []
+    if len(versioned) == 1:
+        roots.append((f"/opt/{versioned[0]}", "only /opt/rocm-* directory"))
+    seen = set()
+    unique = []
+    for path, how in roots:
+        if path not in seen:
+            seen.add(path)
+            unique.append((path, how))
+    return unique
+
+
+def read_version_in(system: System, root: str, how: str) -> Optional[RocmInstall]:
+    """The version of the ROCm installed at *root*, from its first readable version file."""
+    for rel in VERSION_FILES:
+        path = posixpath.join(root, rel)
+        try:
+            text = system.read_text(path)
+        except OSError:
+            continue
+        version = parse_version_file(text)
+        if version is not None:
+            return RocmInstall(*version, root=root, file=path, how=how)
+    for rel in HEADER_FILES:
+        path = posixpath.join(root, rel)
+        try:
+            text = system.read_text(path)
+        except OSError:
+            continue
+        version = parse_version_header(text)
+        if version is not None:
+            return RocmInstall(*version, root=root, file=path, how=how)
+    return None
+
+
+def find_rocm(system: System) -> Optional[RocmInstall]:
+    """The installed ROCm, or ``None`` (no ROCm userspace is a normal state)."""
+    for root, how in rocm_roots(system):
+        found = read_version_in(system, root, how)
+        if found is not None:
+            return found
+    return None
