@@ -11,4 +11,4 @@ Every subpackage has the same shape:
 then CPUs.
 """
 
-BUILTIN_PROVIDERS = ("nvidia", "amd", "intel", "x86_64")
+BUILTIN_PROVIDERS = ("nvidia", "amd", "intel", "x86_64", "aarch64")

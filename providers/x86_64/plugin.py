@@ -8,14 +8,17 @@ from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import Provider
 
-from .detect import ALL_LEVELS, detect
+from .detect import detect
+from .tables import ALL_EXTENSIONS, ALL_LEVELS
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 def all_configs() -> Sequence[FeatureConfig]:
-    """Every feature and value this provider can emit."""
-    return [FeatureConfig("level", ALL_LEVELS)]
+    """Every feature and value this provider can emit, in report order."""
+    return [FeatureConfig("level", ALL_LEVELS)] + [
+        FeatureConfig(name, ["on"]) for name in ALL_EXTENSIONS
+    ]
 
 
 @hookimpl
@@ -24,6 +27,6 @@ def variant_providers() -> Iterator[Provider]:
         namespace="x86_64",
         detect=detect,
         all_configs=all_configs,
-        description="x86-64 psABI micro-architecture level",
+        description="x86-64 psABI micro-architecture level and CPU extensions",
         version=VERSION,
     )
