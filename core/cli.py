@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .host import Detection, ProviderResult
     from .system import System
 
-__all__ = ["SCHEMA_VERSION", "main", "render_json", "render_text", "report_dict"]
+__all__ = ["SCHEMA_VERSION", "main", "render_json", "render_text", "report_dict", "run_detection"]
 
 #: Version of the ``report --json`` document.  Bumped only on incompatible changes.
 SCHEMA_VERSION = 1
@@ -59,6 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when any provider failed or timed out"
     )
     report.add_argument("-v", "--verbose", action="store_true", help="tracebacks and debug log")
+    _add_detection_options(report)
     report.set_defaults(handler=_cmd_report)
 
     record = sub.add_parser("record", help="record this machine into DIR (fixture format)")
@@ -67,11 +68,35 @@ def _build_parser() -> argparse.ArgumentParser:
         "--only", metavar="NS", nargs="+", action="extend", help="record only these namespaces"
     )
     record.add_argument("-v", "--verbose", action="store_true", help="debug log")
-    record.set_defaults(handler=_cmd_record)
+    record.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
+    record.set_defaults(handler=_cmd_record, no_plugins=False, no_cache=True, refresh=False)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)
     return parser
+
+
+_TIMEOUT_HELP = "seconds any driver call, command or third-party provider may take (default 5)"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _add_detection_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that detects shares (report, match, ...)."""
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--refresh", action="store_true", help="re-detect and rewrite the cache")
+    parser.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
+    parser.add_argument(
+        "--no-plugins", action="store_true", help="load no third-party provider plugin"
+    )
 
 
 # Sub-commands contributed by other modules: callables taking the subparsers
@@ -90,12 +115,21 @@ def _load_system(machine: Optional[str]) -> Optional[System]:
         raise UsageError(str(exc)) from None
 
 
-def _run_detection(system: Optional[System], only: Optional[Sequence[str]]) -> Detection:
-    from .host import UnknownNamespace, detect
+def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> Detection:
+    """Detect with the options of *args* (``--only``, ``--no-cache``, ...)."""
+    from .host import Host, UnknownNamespace, get_host
+    from .overrides import InvalidOverride
 
+    host = Host(allow="none") if getattr(args, "no_plugins", False) else get_host()
     try:
-        return detect(system, only=only)
-    except UnknownNamespace as exc:
+        return host.detect(
+            system,
+            only=getattr(args, "only", None),
+            cache=False if getattr(args, "no_cache", False) else None,
+            refresh=getattr(args, "refresh", False),
+            timeout=getattr(args, "timeout", None),
+        )
+    except (UnknownNamespace, InvalidOverride) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -115,6 +149,13 @@ def report_dict(detection: Detection) -> Dict[str, Any]:
         "duration_ms": round(detection.duration_ms, 3),
         "properties": [str(p) for p in detection.properties],
         "providers": [r.to_dict() for r in detection.providers],
+        "cache": {
+            "enabled": detection.cache_dir is not None,
+            "path": detection.cache_dir,
+            "hits": detection.cache_hits,
+        },
+        "overrides": [dict(o) for o in detection.overrides],
+        "plugins": [dict(p) for p in detection.plugins],
     }
 
 
@@ -124,7 +165,30 @@ def render_json(detection: Detection) -> str:
     return text
 
 
-def _sources(info: Any) -> str:
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m ago"
+    return f"{seconds / 3600:.1f}h ago"
+
+
+def _cache_text(detection: Detection) -> str:
+    if detection.cache_dir is None:
+        return "off"
+    hits = detection.cache_hits
+    total = sum(r.status != "disabled" for r in detection.providers)
+    if hits == 0:
+        return "miss"
+    ages = [r.cache_age_s for r in detection.providers if r.cache_age_s is not None]
+    oldest = _age(max(a for a in ages if a is not None))
+    return f"hit, {oldest}" if hits == total else f"{hits}/{total} cached, oldest {oldest}"
+
+
+def _sources(result: ProviderResult) -> str:
+    if result.overridden and result.status == "override" and not result.info.get("source"):
+        return ", ".join(dict.fromkeys(result.overridden.values()))
+    info = result.info
     source = info.get("source") if isinstance(info, dict) else None
     if isinstance(source, dict):
         values = list(dict.fromkeys(str(v) for v in source.values()))
@@ -144,7 +208,8 @@ def _summary(result: ProviderResult) -> str:
     for feature in result.features:
         values = feature.values
         shown = ",".join(values[:3]) + (f",…(+{len(values) - 3})" if len(values) > 3 else "")
-        parts.append(f"{feature.name}={shown}")
+        flag = "*" if feature.name in result.overridden else ""
+        parts.append(f"{feature.name}{flag}={shown}")
     if len(parts) > 4:
         parts = [*parts[:4], f"…(+{len(parts) - 4} features)"]
     return "; ".join(parts)
@@ -168,15 +233,16 @@ def render_text(detection: Detection) -> str:
         f"{platform.python_version()} · {where} · "
         f"machine: {detection.source} · {detection.duration_ms:.1f} ms"
     )
-    lines = [header, ""]
+    lines = [header + f" · cache: {_cache_text(detection)}", ""]
     rows = [["NAMESPACE", "STATUS", "TIME", "SOURCE", "DETECTED"]]
     for result in detection.providers:
+        age = result.cache_age_s
         rows.append(
             [
                 result.namespace,
                 result.status,
-                f"{result.duration_ms:.1f} ms",
-                _sources(result.info),
+                f"{result.duration_ms:.1f} ms" if age is None else f"cached {_age(age)}",
+                _sources(result),
                 _summary(result),
             ]
         )
@@ -185,9 +251,30 @@ def render_text(detection: Detection) -> str:
     properties = detection.properties
     if properties:
         lines.append("Supported properties (most preferred first within each feature):")
-        lines += [f"  {p}" for p in properties]
+        flagged = {
+            (r.namespace, feature): origin
+            for r in detection.providers
+            for feature, origin in r.overridden.items()
+        }
+        for prop in properties:
+            origin = flagged.get((prop.namespace, prop.feature))
+            lines.append(f"  {prop}" + (f"   [override: {origin}]" if origin else ""))
     else:
         lines.append("No supported properties: only the null variant and plain wheels match.")
+    if detection.overrides:
+        lines += ["", "Overrides in effect:"]
+        for row in detection.overrides:
+            if row.get("disabled"):
+                lines.append(f"  {row['namespace']}: disabled  (set by {row['variable']})")
+            else:
+                values = ", ".join(row["values"]) or "(absent)"
+                target = f"{row['namespace']} :: {row['feature']}"
+                lines.append(f"  {target} = {values}  (set by {row['variable']})")
+    if detection.plugins:
+        lines += ["", "Third-party plugins:"]
+        for plugin in detection.plugins:
+            dist = f" from {plugin['distribution']}" if plugin.get("distribution") else ""
+            lines.append(f"  {plugin['name']} ({plugin['value']}{dist}): {plugin['state']}")
     failed = detection.failed
     if failed:
         names = ", ".join(r.namespace for r in failed)
@@ -207,7 +294,7 @@ def _print_tracebacks(detection: Detection, stream: TextIO) -> None:
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     system = _load_system(args.machine)
-    detection = _run_detection(system, args.only)
+    detection = run_detection(args, system)
     out.write(render_json(detection) + "\n" if args.json else render_text(detection))
     if args.verbose:
         _print_tracebacks(detection, sys.stderr)
@@ -220,8 +307,8 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     from .replay import RecordingSystem
     from .system import LiveSystem
 
-    recorder = RecordingSystem(LiveSystem())
-    detection = _run_detection(recorder, args.only)
+    recorder = RecordingSystem(LiveSystem(timeout=args.timeout))
+    detection = run_detection(args, recorder)
     reported = {
         "tool_version": __version__,
         "properties": [str(p) for p in detection.properties],

@@ -19,20 +19,40 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import pluggy
 
 from . import hookspecs
+from .cache import ERROR_TTL, DetectionCache
+from .isolation import IsolatedRun
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
+from .overrides import Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
-from .system import LiveSystem, PlatformInfo, System
+from .system import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    LiveSystem,
+    NativeFacade,
+    PlatformInfo,
+    System,
+)
 
-__all__ = ["Detection", "Host", "ProviderResult", "UnknownNamespace", "detect", "get_host"]
+__all__ = [
+    "PLUGINS_VAR",
+    "Detection",
+    "Host",
+    "ProviderResult",
+    "UnknownNamespace",
+    "detect",
+    "get_host",
+    "run_provider",
+]
 
 log = logging.getLogger("variant_providers")
 
@@ -55,6 +75,10 @@ class ProviderResult:
     description: str = ""
     plugin: str = ""
     version: str = ""
+    #: Features whose values were set by an override, and the variable that did.
+    overridden: Mapping[str, str] = field(default_factory=dict)
+    #: Age of the cached answer in seconds, or ``None`` when detected just now.
+    cache_age_s: Optional[float] = None
     traceback: Optional[str] = field(default=None, compare=False, repr=False)
 
     @property
@@ -74,12 +98,42 @@ class ProviderResult:
             "plugin": self.plugin,
             "description": self.description,
             "version": self.version,
+            "cached": self.cache_age_s is not None,
         }
+        if self.cache_age_s is not None:
+            data["cache_age_s"] = round(self.cache_age_s, 1)
+        if self.overridden:
+            data["overridden"] = dict(self.overridden)
         if self.reason:
             data["reason"] = self.reason
         if self.error:
             data["error"] = self.error
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProviderResult:
+        """Rebuild a result from :meth:`to_dict` output (cache, child process)."""
+        features = tuple(
+            FeatureConfig(f["name"], f["values"], bool(f.get("multi_value", False)))
+            for f in data.get("features", ())
+        )
+        status = str(data["status"])
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        return cls(
+            namespace=str(data["namespace"]),
+            status=status,
+            features=features,
+            info=dict(data.get("info") or {}),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            error=data.get("error"),
+            reason=str(data.get("reason", "")),
+            description=str(data.get("description", "")),
+            plugin=str(data.get("plugin", "")),
+            version=str(data.get("version", "")),
+            overridden=dict(data.get("overridden") or {}),
+            traceback=data.get("traceback"),
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +144,12 @@ class Detection:
     duration_ms: float = 0.0
     source: str = "live"
     platform: Optional[PlatformInfo] = None
+    #: Where the cache lives and whether it was used (``None``: not used).
+    cache_dir: Optional[str] = None
+    #: Override items and disabled namespaces in effect, for the report.
+    overrides: Tuple[Dict[str, Any], ...] = ()
+    #: Third-party plugins and what became of them (loaded, blocked, failed).
+    plugins: Tuple[Dict[str, str], ...] = ()
 
     @property
     def properties(self) -> List[VariantProperty]:
@@ -104,6 +164,10 @@ class Detection:
     def failed(self) -> List[ProviderResult]:
         """Providers whose status is ``error`` or ``timeout``."""
         return [r for r in self.providers if r.status in ("error", "timeout")]
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(r.cache_age_s is not None for r in self.providers)
 
     def get(self, namespace: str) -> Optional[ProviderResult]:
         for result in self.providers:
@@ -141,14 +205,33 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+#: Allow/deny list for third-party plugins: unset = all installed plugins;
+#: ``none`` = none; ``a,b`` = only those; ``-c`` = all but c.
+PLUGINS_VAR = "VARIANT_PROVIDERS_PLUGINS"
+
+
+def _plugin_policy(text: Optional[str]) -> Tuple[Optional[set[str]], set[str]]:
+    """Parse :data:`PLUGINS_VAR`: ``(allowed or None for all, denied)``."""
+    if text is None or not text.strip():
+        return None, set()
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if [t.lower() for t in items] == ["none"]:
+        return set(), set()
+    allowed = {t for t in items if not t.startswith("-")}
+    denied = {t[1:] for t in items if t.startswith("-")}
+    return (allowed or None), denied
+
+
 class Host:
-    """A pluggy plugin manager plus per-provider isolation.
+    """A pluggy plugin manager plus per-provider isolation, cache and overrides.
 
     ``builtins`` registers the providers shipped in
-    :mod:`variant_providers.providers`; ``entry_points`` loads third-party
-    plugins from the ``variant_providers`` entry-point group; ``plugins``
-    registers extra plugin objects (modules, classes, instances) — handy for
-    tests and for an installer embedding its own provider.
+    :mod:`variant_providers.providers` (always trusted, run in-process).
+    ``entry_points`` loads third-party plugins from the ``variant_providers``
+    entry-point group, filtered by ``allow`` (``None``: read
+    ``VARIANT_PROVIDERS_PLUGINS``; see :data:`PLUGINS_VAR`); their providers
+    run in child processes.  ``plugins`` registers extra plugin objects
+    in-process (tests, or an installer embedding its own provider).
     """
 
     def __init__(
@@ -157,10 +240,13 @@ class Host:
         builtins: bool = True,
         entry_points: bool = True,
         plugins: Iterable[object] = (),
+        allow: Optional[str] = None,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self._failures: List[_Failure] = []
+        self._third_party: set[str] = set()
+        self.plugin_report: List[Dict[str, str]] = []
         if builtins:
             from .providers import BUILTIN_PROVIDERS
 
@@ -171,27 +257,39 @@ class Host:
             name = getattr(plugin, "__name__", None) or f"plugin-{index}"
             self._register(lambda p=plugin: p, str(name))
         if entry_points:
-            self._load_entry_points()
+            policy = os.environ.get(PLUGINS_VAR) if allow is None else allow
+            self._load_entry_points(policy)
 
-    def _register(self, load: Any, name: str) -> None:
+    def _register(self, load: Any, name: str) -> bool:
         try:
             obj = load()
             self.pm.register(obj, name=name)
         except Exception as exc:
             log.debug("plugin %s failed to load", name, exc_info=True)
             self._failures.append(_Failure(name, _one_line(exc), traceback.format_exc()))
+            return False
+        return True
 
-    def _load_entry_points(self) -> None:
+    def _load_entry_points(self, policy: Optional[str]) -> None:
         from importlib.metadata import entry_points
 
+        allowed, denied = _plugin_policy(policy)
         if sys.version_info >= (3, 10):
             eps = list(entry_points(group=hookspecs.PROJECT_NAME))
         else:  # pragma: no cover - Python 3.9
             eps = list(entry_points().get(hookspecs.PROJECT_NAME, ()))
         for ep in eps:
+            dist = getattr(getattr(ep, "dist", None), "name", "") or ""
+            row = {"name": ep.name, "value": ep.value, "distribution": dist}
+            if ep.name in denied or (allowed is not None and ep.name not in allowed):
+                self.plugin_report.append({**row, "state": f"blocked by {PLUGINS_VAR}"})
+                continue
             if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
                 continue
-            self._register(ep.load, ep.name)
+            loaded = self._register(ep.load, ep.name)
+            if loaded:
+                self._third_party.add(ep.name)
+            self.plugin_report.append({**row, "state": "loaded" if loaded else "failed to import"})
 
     def providers(self) -> Tuple[List[_Registered], List[_Failure]]:
         """Ask every plugin for its providers, each call isolated."""
@@ -225,51 +323,128 @@ class Host:
         return [r.provider.namespace for r in found]
 
     def detect(
-        self, system: Optional[System] = None, *, only: Optional[Iterable[str]] = None
+        self,
+        system: Optional[System] = None,
+        *,
+        only: Optional[Iterable[str]] = None,
+        cache: Optional[bool] = None,
+        refresh: bool = False,
+        isolate: bool = True,
+        timeout: Optional[float] = None,
     ) -> Detection:
-        """Run every provider (or those in *only*) against *system*."""
-        system = LiveSystem() if system is None else system
+        """Run every provider (or those in *only*) against *system*.
+
+        ``cache``: ``None`` uses the disk cache for the live machine only,
+        ``False`` never, ``True`` also for other systems.  ``refresh`` ignores
+        cached answers but stores the new ones.  ``isolate`` runs third-party
+        providers in child processes.  ``timeout`` bounds every command, driver
+        call and third-party provider (default: ``VARIANT_PROVIDERS_TIMEOUT``
+        or 5 s).  Raises :class:`UnknownNamespace` for a bad *only* and
+        :class:`~variant_providers.overrides.InvalidOverride` for unparsable
+        override variables.
+        """
         start = time.perf_counter()
+        system = LiveSystem(timeout=timeout) if system is None else system
+        overrides = read_overrides(system)
         found, failures = self.providers()
         wanted = None if only is None else list(dict.fromkeys(only))
         if wanted is not None:
-            known = {r.provider.namespace for r in found}
+            known = {r.provider.namespace for r in found} | {
+                o.namespace for o in overrides.features
+            }
             missing = [ns for ns in wanted if ns not in known]
             if missing:
                 raise UnknownNamespace(
                     f"no provider offers namespace {', '.join(map(repr, missing))} "
                     f"(known: {', '.join(sorted(known)) or 'none'})"
                 )
-        results: List[ProviderResult] = []
+        live = isinstance(system, LiveSystem) and system.source == "live"
+        store = _open_cache(system, cache, live)
+        limit = timeout or getattr(system, "timeout", None) or DEFAULT_TIMEOUT
+        boot_id = _boot_id(system) if store is not None else ""
+
+        # Validate, then start third-party children first so they run in parallel.
+        plan: List[Tuple[_Registered, Optional[ProviderResult]]] = []
         taken: Dict[str, str] = {}
         for reg in found:
             provider = reg.provider
             if wanted is not None and provider.namespace not in wanted:
                 continue
+            problem = None
             if not is_valid_name(provider.namespace):
-                results.append(
-                    _error_result(
-                        provider,
-                        reg.plugin,
-                        f"invalid namespace {provider.namespace!r} (allowed: [a-z0-9_]+)",
-                    )
+                problem = f"invalid namespace {provider.namespace!r} (allowed: [a-z0-9_]+)"
+            elif provider.namespace in taken:
+                problem = (
+                    f"namespace {provider.namespace!r} is already provided by "
+                    f"{taken[provider.namespace]}"
                 )
-                continue
-            if provider.namespace in taken:
-                results.append(
-                    _error_result(
-                        provider,
-                        reg.plugin,
-                        f"namespace {provider.namespace!r} is already provided by "
-                        f"{taken[provider.namespace]}",
-                    )
-                )
+            if problem:
+                plan.append((reg, _error_result(provider, reg.plugin, problem)))
                 continue
             taken[provider.namespace] = reg.plugin
-            results.append(run_provider(provider, system, plugin=reg.plugin))
+            if provider.namespace in overrides.disabled:
+                plan.append(
+                    (
+                        reg,
+                        ProviderResult(
+                            namespace=provider.namespace,
+                            status="disabled",
+                            reason=f"disabled by {overrides.disabled_origin}",
+                            description=provider.description,
+                            plugin=reg.plugin,
+                            version=provider.version,
+                        ),
+                    )
+                )
+                continue
+            plan.append((reg, None))
+
+        keys: Dict[str, Optional[str]] = {}
+        runs: Dict[str, IsolatedRun] = {}
+        results: Dict[str, ProviderResult] = {}
+        for reg, done in plan:
+            if done is not None:
+                continue
+            ns = reg.provider.namespace
+            key = _cache_key(reg, system, boot_id) if store is not None else None
+            keys[ns] = key
+            cached = _cached_result(store, ns, key, system) if key and not refresh else None
+            if cached is not None:
+                results[ns] = cached
+            elif isolate and reg.plugin in self._third_party and _replayable(system, live):
+                machine = None if live else str(getattr(system, "path", ""))
+                runs[ns] = IsolatedRun(reg.plugin, ns, machine, limit)
+
+        ordered: List[ProviderResult] = []
+        for reg, done in plan:
+            ns = reg.provider.namespace
+            if done is not None:
+                ordered.append(done)
+                continue
+            if ns not in results:
+                if ns in runs:
+                    outcome = runs[ns].result()
+                    result = _from_child(reg, outcome)
+                    env_read = outcome.get("env") if isinstance(outcome.get("env"), dict) else None
+                else:
+                    result, env_read = run_tracked(reg, system)
+                results[ns] = result
+                key = keys.get(ns)
+                if store is not None and key is not None and env_read is not None:
+                    _store_result(store, ns, key, result, env_read)
+            ordered.append(_apply_overrides(results[ns], overrides, reg.provider))
+
+        covered = {r.namespace for r in ordered}
+        for ns in dict.fromkeys(o.namespace for o in overrides.features):
+            if ns not in covered and (wanted is None or ns in wanted):
+                ordered.append(
+                    _apply_overrides(
+                        ProviderResult(ns, "not-detected", plugin="override"), overrides, None
+                    )
+                )
         if wanted is None:
             for failure in failures:
-                results.append(
+                ordered.append(
                     ProviderResult(
                         namespace=failure.name,
                         status="error",
@@ -278,10 +453,225 @@ class Host:
                         traceback=failure.traceback or None,
                     )
                 )
-        source = getattr(system, "source", "live")
         return Detection(
-            tuple(results), (time.perf_counter() - start) * 1e3, str(source), system.platform
+            tuple(ordered),
+            (time.perf_counter() - start) * 1e3,
+            str(getattr(system, "source", "live")),
+            system.platform,
+            cache_dir=str(store.directory) if store is not None else None,
+            overrides=tuple(_describe_overrides(overrides)),
+            plugins=tuple(self.plugin_report),
         )
+
+
+# -- helpers of Host.detect -------------------------------------------------------------
+
+
+def _open_cache(system: System, cache: Optional[bool], live: bool) -> Optional[DetectionCache]:
+    if cache is False or (cache is None and not live):
+        return None
+    environ = getattr(system, "environ_for_cache", None)
+    return DetectionCache.from_environ(environ if environ is not None else os.environ)
+
+
+def _boot_id(system: System) -> str:
+    if not system.platform.is_linux:
+        return ""
+    try:
+        return system.read_text("/proc/sys/kernel/random/boot_id").strip()
+    except OSError:
+        return ""
+
+
+def _cache_key(reg: _Registered, system: System, boot_id: str) -> Optional[str]:
+    """The cache key of one provider, or ``None`` when it cannot be computed."""
+    from . import __version__
+
+    fingerprint = ""
+    if reg.provider.fingerprint is not None:
+        try:
+            fingerprint = reg.provider.fingerprint(system)
+        except Exception:
+            log.debug("fingerprint of %s failed; not cached", reg.provider.namespace, exc_info=True)
+            return None
+    return DetectionCache.key(
+        {
+            "tool": __version__,
+            "python": sys.version_info[:2],
+            "namespace": reg.provider.namespace,
+            "plugin": reg.plugin,
+            "provider_version": reg.provider.version,
+            "platform": system.platform.to_dict(),
+            "boot_id": boot_id,
+            "fingerprint": fingerprint,
+        }
+    )
+
+
+def _cached_result(
+    store: Optional[DetectionCache], namespace: str, key: Optional[str], system: System
+) -> Optional[ProviderResult]:
+    if store is None or key is None:
+        return None
+    entry = store.load(namespace, key)
+    if entry is None:
+        return None
+    env = entry.get("env")
+    if not isinstance(env, dict):
+        return None
+    for name, value in env.items():
+        if system.getenv(name) != value:
+            return None
+    try:
+        result = ProviderResult.from_dict(entry["result"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return replace(result, cache_age_s=float(entry["age_s"]))
+
+
+def _store_result(
+    store: DetectionCache,
+    namespace: str,
+    key: str,
+    result: ProviderResult,
+    env_read: Mapping[str, Optional[str]],
+) -> None:
+    ttl = ERROR_TTL if result.status in ("error", "timeout") else store.ttl
+    store.save(namespace, key, {"env": dict(env_read), "result": result.to_dict()}, ttl)
+
+
+class _EnvTracker:
+    """A :class:`System` view that remembers which variables were read."""
+
+    def __init__(self, inner: System) -> None:
+        self.inner = inner
+        self.read: Dict[str, Optional[str]] = {}
+
+    @property
+    def platform(self) -> PlatformInfo:
+        return self.inner.platform
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        value = self.inner.getenv(name)
+        self.read[name] = value
+        return default if value is None else value
+
+    def read_text(self, path: str) -> str:
+        return self.inner.read_text(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.inner.read_bytes(path)
+
+    def listdir(self, path: str) -> List[str]:
+        return self.inner.listdir(path)
+
+    def exists(self, path: str) -> bool:
+        return self.inner.exists(path)
+
+    def readlink(self, path: str) -> str:
+        return self.inner.readlink(path)
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        return self.inner.run(argv, timeout)
+
+    def native(self, facade: NativeFacade) -> Any:
+        return self.inner.native(facade)
+
+
+def run_tracked(
+    reg: _Registered, system: System
+) -> Tuple[ProviderResult, Dict[str, Optional[str]]]:
+    """Run one provider and also return the environment variables it read."""
+    tracker = _EnvTracker(system)
+    result = run_provider(reg.provider, tracker, plugin=reg.plugin)
+    return result, tracker.read
+
+
+def _replayable(system: System, live: bool) -> bool:
+    """Whether a child process can rebuild *system* (live, or a replay directory)."""
+    from .replay import ReplaySystem
+
+    return live or isinstance(system, ReplaySystem)
+
+
+def _from_child(reg: _Registered, outcome: Mapping[str, Any]) -> ProviderResult:
+    provider = reg.provider
+    if outcome.get("status") == "ok":
+        try:
+            result = ProviderResult.from_dict(outcome["result"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return _error_result(
+                provider, reg.plugin, f"invalid result from provider process: {exc}"
+            )
+        return replace(result, plugin=reg.plugin, version=provider.version)
+    status = "timeout" if outcome.get("status") == "timeout" else "error"
+    return replace(
+        _error_result(provider, reg.plugin, str(outcome.get("error", "failed"))), status=status
+    )
+
+
+def _apply_overrides(
+    result: ProviderResult, overrides: Overrides, provider: Optional[Provider]
+) -> ProviderResult:
+    """Replace, add or remove the overridden features of one provider's result."""
+    items = overrides.for_namespace(result.namespace)
+    if not items or result.status == "disabled":
+        return result
+    known_multi: Dict[str, bool] = {}
+    if provider is not None and provider.all_configs is not None:
+        try:
+            known_multi = {f.name: bool(f.multi_value) for f in provider.all_configs()}
+        except Exception:
+            known_multi = {}
+    usable = result.status in ("ok", "override")
+    features: List[FeatureConfig] = list(result.features) if usable else []
+    overridden: Dict[str, str] = dict(result.overridden)
+    for item in items:
+        index = next((i for i, f in enumerate(features) if f.name == item.feature), None)
+        overridden[item.feature] = item.origin
+        if item.absent:
+            if index is not None:
+                del features[index]
+            continue
+        multi = (
+            features[index].multi_value
+            if index is not None
+            else known_multi.get(item.feature, False)
+        )
+        feature = FeatureConfig(item.feature, item.values, multi)
+        if index is None:
+            features.append(feature)
+        else:
+            features[index] = feature
+    status = "override" if features else "not-detected"
+    reason = result.reason if usable or not features else ""
+    if not features:
+        reason = "every detected feature was overridden as absent"
+    return replace(
+        result,
+        status=status,
+        features=tuple(features),
+        overridden=overridden,
+        reason=reason,
+        error=None if features else result.error,
+    )
+
+
+def _describe_overrides(overrides: Overrides) -> List[Dict[str, Any]]:
+    rows: List[Dict[str, Any]] = [
+        {
+            "variable": o.origin,
+            "namespace": o.namespace,
+            "feature": o.feature,
+            "values": list(o.values),
+        }
+        for o in overrides.features
+    ]
+    rows += [
+        {"variable": overrides.disabled_origin, "namespace": ns, "disabled": True}
+        for ns in overrides.disabled
+    ]
+    return rows
 
 
 def _error_result(
@@ -348,7 +738,8 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
             raise ValueError(f"status {status!r} with no features")
     except (InvalidFeatureConfig, ValueError) as exc:
         return _timed(
-            _error_result(provider, plugin, f"invalid result: {exc}", traceback.format_exc()), start
+            _error_result(provider, plugin, f"invalid result: {exc}", traceback.format_exc()),
+            start,
         )
     except Exception as exc:
         log.debug("provider %s failed", provider.namespace, exc_info=True)
@@ -369,8 +760,6 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
 
 
 def _timed(result: ProviderResult, start: float) -> ProviderResult:
-    from dataclasses import replace
-
     return replace(result, duration_ms=(time.perf_counter() - start) * 1e3)
 
 
@@ -385,12 +774,23 @@ def get_host() -> Host:
     return _DEFAULT_HOST
 
 
-def detect(system: Optional[System] = None, *, only: Optional[Sequence[str]] = None) -> Detection:
+def detect(
+    system: Optional[System] = None,
+    *,
+    only: Optional[Sequence[str]] = None,
+    cache: Optional[bool] = None,
+    refresh: bool = False,
+    timeout: Optional[float] = None,
+) -> Detection:
     """Detect what this machine (or *system*) supports.
+
+    The live machine's answer is cached on disk (see
+    :mod:`variant_providers.cache`); ``cache=False`` bypasses the cache,
+    ``refresh=True`` re-detects and rewrites it.  See :meth:`Host.detect`.
 
     >>> from variant_providers import detect
     >>> detection = detect()                      # doctest: +SKIP
     >>> [str(p) for p in detection.properties][:1]  # doctest: +SKIP
     ['x86_64 :: level :: v4']
     """
-    return get_host().detect(system, only=only)
+    return get_host().detect(system, only=only, cache=cache, refresh=refresh, timeout=timeout)

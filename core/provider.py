@@ -71,6 +71,14 @@ class Provider:
             all_configs=lambda: [FeatureConfig("level", ["v4", "v3", "v2", "v1"])],
             description="x86-64 psABI level and SIMD extensions",
         )
+
+    ``fingerprint(system)`` is optional and must be cheap (a few file reads,
+    never a command or a driver call): it returns a text that changes whenever
+    the answer of ``detect`` could — driver version files, device listings,
+    the CPU flags line.  The disk cache keys on it (together with the
+    environment variables ``detect`` read, recorded automatically); a
+    provider without one is cached until the next boot or the cache's
+    time-to-live.
     """
 
     namespace: str
@@ -78,3 +86,4 @@ class Provider:
     all_configs: Optional[Callable[[], Sequence[FeatureConfig]]] = None
     description: str = ""
     version: str = ""
+    fingerprint: Optional[Callable[[System], str]] = None

@@ -33,14 +33,18 @@ import errno
 import json
 import os
 import platform as _platform
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
+from typing import Any, Dict, Mapping, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_READ_BYTES",
+    "TIMEOUT_VAR",
+    "ChildTimeout",
     "CommandResult",
     "LiveSystem",
     "NativeError",
@@ -50,10 +54,19 @@ __all__ = [
     "PlatformInfo",
     "System",
     "os_error",
+    "run_bounded",
+    "run_python_child",
 ]
 
 #: Seconds a command or a native call may take before it counts as hung.
 DEFAULT_TIMEOUT = 5.0
+
+#: Environment variable that changes :data:`DEFAULT_TIMEOUT` for a live run.
+TIMEOUT_VAR = "VARIANT_PROVIDERS_TIMEOUT"
+
+#: Largest file the live seam reads; anything bigger is not a sysfs/procfs
+#: fact and is refused with ``EFBIG`` rather than read into memory.
+MAX_READ_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -186,15 +199,14 @@ class System(Protocol):
     def native(self, facade: NativeFacade) -> Any: ...
 
 
-# The child side of a native call.  It runs with ``python -I`` (no user site,
-# no PYTHONPATH, no current directory), points stdout at /dev/null before the
-# facade runs so library chatter cannot corrupt the answer, and writes the
-# answer as JSON on a private duplicate of the original stdout.
-_CHILD_SOURCE = r"""
+# The child side of :func:`run_python_child`.  It runs with ``python -I`` (no
+# user site, no PYTHONPATH, no current directory), points stdout at /dev/null
+# before any of our code runs so library chatter cannot corrupt the answer,
+# and writes one JSON document on a private duplicate of the original stdout.
+CHILD_SOURCE = r"""
 import importlib, json, os, sys
 out = os.fdopen(os.dup(1), "w")
-devnull = os.open(os.devnull, os.O_WRONLY)
-os.dup2(devnull, 1)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 sys.stdout = open(os.devnull, "w")
 sys.path[:0] = json.loads(sys.argv[2])
 mod, _, func = sys.argv[1].partition(":")
@@ -202,12 +214,101 @@ try:
     obj = importlib.import_module(mod)
     for part in func.split("."):
         obj = getattr(obj, part)
-    answer = {"ok": obj()}
+    answer = {"ok": obj(*json.loads(sys.argv[3]))}
 except BaseException as exc:
     answer = {"error": type(exc).__name__ + ": " + str(exc)}
 out.write(json.dumps(answer))
 out.flush()
 """
+
+
+class ChildTimeout(Exception):
+    """A bounded child process did not finish in time (it has been killed)."""
+
+
+def run_bounded(
+    argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None
+) -> Tuple[int, bytes, bytes]:
+    """Run *argv* (never through a shell) and return ``(returncode, stdout, stderr)``.
+
+    The child gets its own process group and, on timeout, the whole group is
+    killed: a helper that forked a grandchild holding our pipes open cannot
+    make us wait past the deadline.  Raises :class:`ChildTimeout` on timeout
+    and :class:`OSError` when the program cannot be started.
+    """
+    kwargs: Dict[str, Any] = {}
+    if os.name == "posix":
+        kwargs["start_new_session"] = True
+    proc = subprocess.Popen(  # argv list, never a shell
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=None if env is None else dict(env),
+        **kwargs,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_process_group(proc)
+        try:
+            proc.communicate(timeout=1.0)
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable child
+            pass
+        raise ChildTimeout(f"{argv[0]}: no answer within {timeout:g} s") from None
+    return proc.returncode, out, err
+
+
+def kill_process_group(proc: subprocess.Popen[bytes]) -> None:
+    if os.name == "posix":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except OSError:
+            pass
+    proc.kill()
+
+
+def run_python_child(
+    target: str,
+    args: Sequence[Any] = (),
+    *,
+    timeout: float,
+    env: Optional[Mapping[str, str]] = None,
+    what: str = "child",
+) -> Any:
+    """Call ``module:function(*args)`` in a fresh interpreter and return its result.
+
+    Only the function's JSON-serialisable return value comes back; whatever
+    the child prints, loads or crashes on stays in the child.  Raises
+    :class:`NativeTimeout`, :class:`NativeUnavailable` (no child could be
+    started) or :class:`NativeError` (it raised, exited or answered garbage).
+    """
+    argv = [
+        sys.executable,
+        "-I",
+        "-c",
+        CHILD_SOURCE,
+        target,
+        json.dumps(sys.path),
+        json.dumps(list(args)),
+    ]
+    try:
+        returncode, out, err = run_bounded(argv, timeout, env)
+    except ChildTimeout:
+        raise NativeTimeout(f"{what}: no answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise NativeUnavailable(f"{what}: cannot start a child process ({exc})") from None
+    try:
+        answer = json.loads(out.decode("utf-8", "replace"))
+    except ValueError:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1] if lines else f"exit code {returncode}"
+        raise NativeError(f"{what}: exited without an answer ({last})") from None
+    if isinstance(answer, dict) and "ok" in answer:
+        return answer["ok"]
+    message = answer.get("error", "malformed answer") if isinstance(answer, dict) else "malformed"
+    raise NativeError(f"{what}: {message}")
 
 
 class LiveSystem:
@@ -218,11 +319,19 @@ class LiveSystem:
     this process.
     """
 
-    def __init__(self, root: str = "/", environ: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(
+        self,
+        root: str = "/",
+        environ: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
         self._root = root
         self._environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
         uname = _platform.uname()
         self._platform = PlatformInfo(uname.system, uname.machine, uname.release)
+        #: When set, bounds every command and native call (``--timeout`` /
+        #: ``VARIANT_PROVIDERS_TIMEOUT``); otherwise each call's own timeout holds.
+        self.timeout = timeout if timeout is not None else _timeout_from(self._environ)
 
     def __repr__(self) -> str:
         return f"LiveSystem(root={self._root!r})"
@@ -245,12 +354,14 @@ class LiveSystem:
         return self._environ.get(name, default)
 
     def read_text(self, path: str) -> str:
-        with open(self._path(path), encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+        return self.read_bytes(path).decode("utf-8", "replace")
 
     def read_bytes(self, path: str) -> bytes:
         with open(self._path(path), "rb") as fh:
-            return fh.read()
+            data = fh.read(MAX_READ_BYTES + 1)
+        if len(data) > MAX_READ_BYTES:
+            raise OSError(errno.EFBIG, f"larger than {MAX_READ_BYTES} bytes", path)
+        return data
 
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(self._path(path)))
@@ -263,63 +374,38 @@ class LiveSystem:
 
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         args = tuple(argv)
+        limit = self.timeout if self.timeout is not None else timeout
         start = time.perf_counter()
         try:
-            proc = subprocess.run(  # argv list, never a shell
-                args,
-                capture_output=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                env=dict(self._environ),
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return CommandResult(
-                args, timed_out=True, duration_ms=(time.perf_counter() - start) * 1e3
-            )
+            returncode, out, err = run_bounded(args, limit, self._environ)
+        except ChildTimeout:
+            return CommandResult(args, timed_out=True, duration_ms=_ms_since(start))
         except OSError as exc:
             name = errno.errorcode.get(exc.errno or 0, "EIO")
-            return CommandResult(args, error=name, duration_ms=(time.perf_counter() - start) * 1e3)
+            return CommandResult(args, error=name, duration_ms=_ms_since(start))
         return CommandResult(
             args,
-            returncode=proc.returncode,
-            stdout=proc.stdout.decode("utf-8", "replace"),
-            stderr=proc.stderr.decode("utf-8", "replace"),
-            duration_ms=(time.perf_counter() - start) * 1e3,
+            returncode=returncode,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+            duration_ms=_ms_since(start),
         )
 
     def native(self, facade: NativeFacade) -> Any:
-        return run_native_child(facade, self._environ)
+        limit = self.timeout if self.timeout is not None else facade.timeout
+        return run_python_child(facade.target, timeout=limit, env=self._environ, what=facade.name)
 
 
-def run_native_child(facade: NativeFacade, environ: Mapping[str, str]) -> Any:
-    """Run *facade* in a fresh interpreter and return its answer.
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1e3
 
-    Raises :class:`NativeTimeout` when it does not answer in time (the child
-    is killed), :class:`NativeUnavailable` when no child can be started, and
-    :class:`NativeError` when the facade raised or printed no answer.
-    """
-    argv = [sys.executable, "-I", "-c", _CHILD_SOURCE, facade.target, json.dumps(sys.path)]
+
+def _timeout_from(environ: Mapping[str, str]) -> Optional[float]:
+    text = environ.get(TIMEOUT_VAR, "").strip()
+    if not text:
+        return None
     try:
-        proc = subprocess.run(  # argv list, never a shell
-            argv,
-            capture_output=True,
-            timeout=facade.timeout,
-            stdin=subprocess.DEVNULL,
-            env=dict(environ),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise NativeTimeout(f"{facade.name}: no answer within {facade.timeout:g} s") from None
-    except OSError as exc:
-        raise NativeUnavailable(f"{facade.name}: cannot start a child process ({exc})") from None
-    try:
-        answer = json.loads(proc.stdout.decode("utf-8", "replace"))
+        value = float(text)
     except ValueError:
-        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        last = detail[-1] if detail else f"exit {proc.returncode}"
-        raise NativeError(f"{facade.name}: no answer ({last})") from None
-    if isinstance(answer, dict) and "ok" in answer:
-        return answer["ok"]
-    message = answer.get("error", "malformed answer") if isinstance(answer, dict) else "malformed"
-    raise NativeError(f"{facade.name}: {message}")
+        return None
+    return value if value > 0 else None

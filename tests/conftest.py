@@ -59,3 +59,33 @@ def make_machine(tmp_path: Path) -> MachineFactory:
         return directory
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own empty cache directory, never the user's."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("VARIANT_PROVIDERS_CACHE_DIR", str(directory))
+    for name in (
+        "VARIANT_PROVIDERS_OVERRIDE",
+        "VARIANT_PROVIDERS_OVERRIDE_FILE",
+        "VARIANT_PROVIDERS_DISABLE",
+        "VARIANT_PROVIDERS_PLUGINS",
+        "VARIANT_PROVIDERS_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return directory
+
+
+def write_distribution(site: Path, name: str, entry_points: str, modules: Dict[str, str]) -> None:
+    """Install a fake distribution with entry points into *site* (a sys.path entry)."""
+    import textwrap
+
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(textwrap.dedent(source))

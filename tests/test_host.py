@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -13,7 +12,7 @@ from variant_providers.host import Host, UnknownNamespace
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import System
 
-from .conftest import V2_FLAGS, MachineFactory, cpuinfo
+from .conftest import V2_FLAGS, MachineFactory, cpuinfo, write_distribution
 
 
 def good_detect(system: System) -> List[FeatureConfig]:
@@ -162,21 +161,12 @@ def test_builtin_x86_64_level_on_a_replayed_machine(make_machine: MachineFactory
     assert [v for f in result.features if f.name == "level" for v in f.values] == ["v2", "v1"]
 
 
-def _write_distribution(site: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
-    info = site / f"{name}-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
-    for module, source in modules.items():
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
-
-
 def test_broken_entry_point_plugins_leave_the_others_working(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_machine: MachineFactory
 ) -> None:
     """Installed third-party plugins: one fails to import, one works."""
     site = tmp_path / "site"
-    _write_distribution(
+    write_distribution(
         site,
         "acme_variant_provider",
         """
@@ -193,7 +183,7 @@ def test_broken_entry_point_plugins_leave_the_others_working(
             """
         },
     )
-    _write_distribution(
+    write_distribution(
         site,
         "broken_variant_provider",
         """

@@ -1,0 +1,151 @@
+"""The on-disk detection cache.
+
+Installers ask on every resolve; the answer rarely changes.  Each provider's
+raw result (before overrides are applied) is stored in its own small JSON
+file, so one provider's miss does not re-run the others.
+
+An entry is used only when all of these still hold:
+
+* same format, same variant-providers version, same provider and provider
+  version;
+* same boot (``/proc/sys/kernel/random/boot_id`` on Linux): drivers and
+  devices can change across a reboot;
+* same provider *fingerprint* — a cheap digest the provider computes from
+  files such as driver version files and device listings
+  (``Provider.fingerprint``);
+* the environment variables the provider read while detecting still have
+  the values they had (recorded automatically, so a changed
+  ``CUDA_VISIBLE_DEVICES`` or force variable is a miss);
+* younger than its time-to-live: 24 h for answers, 60 s for errors and
+  timeouts, which must never stick.
+
+Writes go to a temporary file in the same directory and are renamed into
+place, so a reader sees the old file or the new one, never half of one.
+Anything unreadable, corrupt or foreign is ignored and rewritten.  A cache
+directory that cannot be created (read-only home, no home) disables caching
+silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+__all__ = [
+    "CACHE_DIR_VAR",
+    "CACHE_FORMAT",
+    "CACHE_TTL_VAR",
+    "DEFAULT_TTL",
+    "ERROR_TTL",
+    "DetectionCache",
+    "default_cache_dir",
+]
+
+log = logging.getLogger("variant_providers")
+
+CACHE_DIR_VAR = "VARIANT_PROVIDERS_CACHE_DIR"
+CACHE_TTL_VAR = "VARIANT_PROVIDERS_CACHE_TTL"
+#: Version of the entry format; entries of another format are ignored.
+CACHE_FORMAT = 1
+DEFAULT_TTL = 24 * 3600.0
+ERROR_TTL = 60.0
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Optional[Path]:
+    """The per-user cache directory, following each platform's convention."""
+    explicit = environ.get(CACHE_DIR_VAR)
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = environ.get("LOCALAPPDATA")
+        return Path(base) / "variant-providers" / "Cache" if base else None
+    home = environ.get("HOME")
+    if sys.platform == "darwin":
+        return Path(home) / "Library" / "Caches" / "variant-providers" if home else None
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "variant-providers"
+    return Path(home) / ".cache" / "variant-providers" if home else None
+
+
+def _ttl_from(environ: Mapping[str, str]) -> float:
+    try:
+        value = float(environ.get(CACHE_TTL_VAR, ""))
+    except ValueError:
+        return DEFAULT_TTL
+    return value if value >= 0 else DEFAULT_TTL
+
+
+class DetectionCache:
+    """Per-provider cache entries under one directory."""
+
+    def __init__(self, directory: Path, ttl: float = DEFAULT_TTL) -> None:
+        self.directory = directory
+        self.ttl = ttl
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Optional[DetectionCache]:
+        directory = default_cache_dir(environ)
+        if directory is None:
+            return None
+        return cls(directory / f"v{CACHE_FORMAT}", _ttl_from(environ))
+
+    @staticmethod
+    def key(parts: Mapping[str, Any]) -> str:
+        """A digest of everything the answer depends on."""
+        text = json.dumps(parts, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _path(self, namespace: str) -> Path:
+        return self.directory / f"{namespace}.json"
+
+    def load(
+        self, namespace: str, key: str, now: Optional[float] = None
+    ) -> Optional[Dict[str, Any]]:
+        """The stored entry for *namespace* if it matches *key* and is fresh."""
+        path = self._path(namespace)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+            return None
+        if entry.get("key") != key or not isinstance(entry.get("result"), dict):
+            return None
+        created = entry.get("created")
+        ttl = entry.get("ttl")
+        if not isinstance(created, (int, float)) or not isinstance(ttl, (int, float)):
+            return None
+        age = (time.time() if now is None else now) - created
+        if age < 0 or age > min(ttl, self.ttl):
+            return None
+        entry["age_s"] = age
+        return entry
+
+    def save(self, namespace: str, key: str, entry: Dict[str, Any], ttl: float) -> bool:
+        """Store *entry* atomically; False (and nothing raised) when it cannot."""
+        doc = {"format": CACHE_FORMAT, "key": key, "created": time.time(), "ttl": ttl, **entry}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{namespace}.", dir=self.directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(doc, fh, sort_keys=True)
+                os.replace(tmp, self._path(namespace))
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except (OSError, TypeError, ValueError) as exc:
+            log.debug("cache write for %s skipped: %s", namespace, exc)
+            return False
+        return True

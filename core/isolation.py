@@ -1,0 +1,136 @@
+"""Run a third-party provider out of process.
+
+Built-in providers are trusted and run in the caller's process (their driver
+calls already go through bounded children).  A provider installed through the
+``variant_providers`` entry-point group may do anything: raise, print to
+stdout, hang, call ``os._exit``.  Each one therefore runs in its own short
+lived interpreter, started in parallel with the others, with a deadline; the
+caller receives only its JSON result, or a one-line reason why there is none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Dict, Optional
+
+from .system import CHILD_SOURCE, kill_process_group
+
+__all__ = ["IsolatedRun", "child_detect"]
+
+
+class IsolatedRun:
+    """One third-party provider detecting in a child process."""
+
+    def __init__(
+        self,
+        entry_point: str,
+        namespace: str,
+        machine: Optional[str],
+        timeout: float,
+        env: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.entry_point = entry_point
+        self.namespace = namespace
+        self.timeout = timeout
+        self.started = time.perf_counter()
+        args = [entry_point, namespace, machine]
+        argv = [
+            sys.executable,
+            "-I",
+            "-c",
+            CHILD_SOURCE,
+            f"{__name__}:child_detect",
+            json.dumps(sys.path),
+            json.dumps(args),
+        ]
+        kwargs: Dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {}
+        self.error: Optional[str] = None
+        self.proc: Optional[subprocess.Popen[bytes]] = None
+        try:
+            self.proc = subprocess.Popen(  # argv list, never a shell
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                **kwargs,
+            )
+        except OSError as exc:
+            self.error = f"cannot start a child process ({exc})"
+
+    def result(self) -> Dict[str, Any]:
+        """Wait (until the deadline) and return the outcome as a dict.
+
+        Keys: ``status`` plus either ``result`` (the provider result as
+        produced by ``ProviderResult.to_dict``) and ``env`` (the variables it
+        read), or ``error``.
+        """
+        if self.proc is None:
+            return {"status": "error", "error": self.error or "not started"}
+        remaining = self.timeout - (time.perf_counter() - self.started)
+        if self.proc.poll() is not None:
+            # Finished while we waited for another provider: its output is in
+            # the pipe; give the read a moment even though the deadline passed.
+            remaining = max(remaining, 1.0)
+        try:
+            out, err = self.proc.communicate(timeout=max(remaining, 0.01))
+        except subprocess.TimeoutExpired:
+            kill_process_group(self.proc)
+            try:
+                self.proc.communicate(timeout=1.0)
+            except subprocess.TimeoutExpired:  # pragma: no cover - unkillable child
+                pass
+            return {"status": "timeout", "error": f"no answer within {self.timeout:g} s"}
+        try:
+            answer = json.loads(out.decode("utf-8", "replace"))
+        except ValueError:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            detail = lines[-1] if lines else f"exit code {self.proc.returncode}"
+            return {
+                "status": "error",
+                "error": f"provider process ended without an answer ({detail})",
+            }
+        ok = answer.get("ok") if isinstance(answer, dict) else None
+        if isinstance(ok, dict) and isinstance(ok.get("result"), dict):
+            return {"status": "ok", "result": ok["result"], "env": ok.get("env")}
+        message = answer.get("error") if isinstance(answer, dict) else None
+        return {
+            "status": "error",
+            "error": str(message or "malformed answer from provider process"),
+        }
+
+
+def child_detect(entry_point: str, namespace: str, machine: Optional[str]) -> Dict[str, Any]:
+    """Child side: load one entry point, run one namespace, return its result.
+
+    Returns ``{"result": <ProviderResult.to_dict()>, "env": {variable: value}}``
+    — the environment variables the provider read, so the parent can cache
+    the answer exactly as it caches in-process providers.
+    """
+    from importlib.metadata import entry_points
+
+    from .hookspecs import PROJECT_NAME
+    from .host import Host, run_tracked
+    from .replay import ReplaySystem
+    from .system import LiveSystem, System
+
+    if sys.version_info >= (3, 10):
+        found = [ep for ep in entry_points(group=PROJECT_NAME) if ep.name == entry_point]
+    else:  # pragma: no cover - Python 3.9
+        found = [ep for ep in entry_points().get(PROJECT_NAME, ()) if ep.name == entry_point]
+    if not found:
+        raise LookupError(f"entry point {entry_point!r} is no longer installed")
+    host = Host(builtins=False, entry_points=False, plugins=[found[0].load()])
+    registered, failures = host.providers()
+    for reg in registered:
+        if reg.provider.namespace == namespace:
+            system: System = LiveSystem() if machine is None else ReplaySystem(machine)
+            result, env = run_tracked(reg, system)
+            return {"result": {**result.to_dict(), "traceback": result.traceback}, "env": env}
+    if failures:
+        raise RuntimeError(failures[0].error)
+    raise LookupError(f"entry point {entry_point!r} no longer provides namespace {namespace!r}")

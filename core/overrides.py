@@ -1,0 +1,158 @@
+"""User overrides: one scheme for every namespace.
+
+Installers and users need to say "pretend this machine supports X" (building
+on a CPU-only machine for a GPU target), "pretend it lacks Y", or "leave
+this provider alone".  Every namespace gets the same three knobs, read from
+the environment of the machine being detected:
+
+``VARIANT_PROVIDERS_OVERRIDE``
+    ``;``- or newline-separated items ``namespace :: feature :: v1, v2``.
+    The values replace what the provider detected for that feature, in the
+    order given (most preferred first).  An empty value list
+    (``nvidia :: sm_arch ::``) forces the feature absent.  A feature the
+    provider did not report is added after the detected ones.
+
+``VARIANT_PROVIDERS_OVERRIDE_FILE``
+    A file with the same items, one per line; ``#`` starts a comment.  Items
+    of the variable win over items of the file for the same feature.
+
+``VARIANT_PROVIDERS_DISABLE``
+    Comma-separated namespaces whose providers are not run at all; they
+    report status ``disabled`` and support nothing.
+
+The vendor force variables (``NV_VARIANT_PROVIDER_FORCE_SM_ARCH`` …) keep
+working: they are handled by each provider, beside this scheme.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from .model import is_valid_name, is_valid_value
+from .system import System
+
+__all__ = [
+    "DISABLE_VAR",
+    "OVERRIDE_FILE_VAR",
+    "OVERRIDE_VAR",
+    "FeatureOverride",
+    "InvalidOverride",
+    "Overrides",
+    "parse_overrides",
+    "read_overrides",
+]
+
+OVERRIDE_VAR = "VARIANT_PROVIDERS_OVERRIDE"
+OVERRIDE_FILE_VAR = "VARIANT_PROVIDERS_OVERRIDE_FILE"
+DISABLE_VAR = "VARIANT_PROVIDERS_DISABLE"
+
+_ITEM_RE = re.compile(r"\s*([^:\s]*)\s*::\s*([^:\s]*)\s*::(.*)")
+
+
+class InvalidOverride(ValueError):
+    """Override text that does not parse; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class FeatureOverride:
+    """Values forced for one feature; an empty tuple means "absent"."""
+
+    namespace: str
+    feature: str
+    values: Tuple[str, ...]
+    origin: str  # the variable (or file) that set it
+
+    @property
+    def absent(self) -> bool:
+        return not self.values
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Everything the user forced for one detection run."""
+
+    features: Tuple[FeatureOverride, ...] = ()
+    disabled: Tuple[str, ...] = ()
+    disabled_origin: str = DISABLE_VAR
+
+    def for_namespace(self, namespace: str) -> List[FeatureOverride]:
+        return [o for o in self.features if o.namespace == namespace]
+
+    def fingerprint(self) -> str:
+        """A stable text that changes whenever the overrides do."""
+        items = [f"{o.namespace}::{o.feature}::{','.join(o.values)}" for o in self.features]
+        return ";".join(items) + "|" + ",".join(self.disabled)
+
+    def __bool__(self) -> bool:
+        return bool(self.features or self.disabled)
+
+
+def parse_overrides(text: str, origin: str) -> List[FeatureOverride]:
+    """Parse override items; *origin* names the source in error messages."""
+    result: List[FeatureOverride] = []
+    seen: Dict[Tuple[str, str], int] = {}
+    for lineno, raw_line in enumerate(text.splitlines(), 1):
+        line = raw_line.split("#", 1)[0]
+        for item in line.split(";"):
+            if not item.strip():
+                continue
+            where = f"{origin}" + (f" line {lineno}" if "\n" in text.strip() else "")
+            match = _ITEM_RE.fullmatch(item)
+            if match is None:
+                raise InvalidOverride(
+                    f"{where}: cannot parse {item.strip()!r}: expected "
+                    "'namespace :: feature :: value[, value ...]'"
+                )
+            namespace, feature, values_text = match.groups()
+            for part, text_part in (("namespace", namespace), ("feature", feature)):
+                if not is_valid_name(text_part):
+                    raise InvalidOverride(
+                        f"{where}: invalid {part} {text_part!r} in {item.strip()!r} "
+                        "(allowed: [a-z0-9_]+)"
+                    )
+            values = tuple(v.strip() for v in values_text.split(",") if v.strip())
+            for value in values:
+                if not is_valid_value(value):
+                    raise InvalidOverride(
+                        f"{where}: invalid value {value!r} in {item.strip()!r} "
+                        "(allowed: [a-z0-9_.]+)"
+                    )
+            if len(set(values)) != len(values):
+                raise InvalidOverride(f"{where}: a value is listed twice in {item.strip()!r}")
+            override = FeatureOverride(namespace, feature, values, origin)
+            key = (namespace, feature)
+            if key in seen:
+                result[seen[key]] = override  # the later item wins
+            else:
+                seen[key] = len(result)
+                result.append(override)
+    return result
+
+
+def read_overrides(system: System) -> Overrides:
+    """Read the override variables (and file) of *system*'s environment."""
+    features: Dict[Tuple[str, str], FeatureOverride] = {}
+    path = system.getenv(OVERRIDE_FILE_VAR)
+    if path:
+        try:
+            text = system.read_text(path)
+        except OSError as exc:
+            raise InvalidOverride(
+                f"{OVERRIDE_FILE_VAR}: cannot read {path!r} ({exc.strerror or exc})"
+            ) from None
+        for item in parse_overrides(text, f"{OVERRIDE_FILE_VAR} ({path})"):
+            features[(item.namespace, item.feature)] = item
+    inline: Optional[str] = system.getenv(OVERRIDE_VAR)
+    if inline:
+        for item in parse_overrides(inline, OVERRIDE_VAR):
+            features[(item.namespace, item.feature)] = item
+    disabled_text = system.getenv(DISABLE_VAR) or ""
+    disabled = tuple(dict.fromkeys(n.strip() for n in disabled_text.split(",") if n.strip()))
+    for name in disabled:
+        if not is_valid_name(name):
+            raise InvalidOverride(
+                f"{DISABLE_VAR}: invalid namespace {name!r} (allowed: [a-z0-9_]+)"
+            )
+    return Overrides(tuple(features.values()), disabled)
