@@ -102,7 +102,8 @@ def scenarios(draw: st.DrawFn, extra_properties: Optional[List[str]] = None) -> 
     sup_ns = _namespaces(supported)
     extra_ns = draw(st.lists(st.sampled_from(NS_POOL), max_size=2))
     nps = list(draw(st.permutations(sup_ns + [ns for ns in extra_ns if ns not in sup_ns])))
-    if nps and draw(st.booleans()):
+    repeat: bool = draw(st.booleans())
+    if nps and repeat:
         nps.append(draw(st.sampled_from(nps)))  # duplicates count at their first position
 
     fps: Optional[Dict[str, List[str]]] = None
