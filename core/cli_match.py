@@ -101,6 +101,14 @@ def run_match(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     return 0
 
 
+def _compact(props: Any) -> str:
+    """``ns :: f :: a, b; ns :: g :: c`` - one entry per feature, values joined."""
+    grouped: dict[str, list[str]] = {}
+    for prop in props:
+        grouped.setdefault(f"{prop.namespace} :: {prop.feature}", []).append(prop.value)
+    return "; ".join(f"{key} :: {', '.join(values)}" for key, values in grouped.items())
+
+
 def _render(path: str, variants: Any, selection: Any) -> str:
     lines = [f"{path} (format v{selection.schema}): {len(variants)} variants"]
     best = selection.best
@@ -111,7 +119,7 @@ def _render(path: str, variants: Any, selection: Any) -> str:
     lines.append("")
     lines.append("compatible, best first:")
     for index, label in enumerate(selection.ranked, 1):
-        props = ", ".join(str(p) for p in variants.get(label, ()))
+        props = _compact(variants.get(label, ()))
         if label == "null":
             props = "no properties" + (
                 "" if label in variants else "; not in the file: plain wheel"

@@ -276,7 +276,8 @@ def test_match_text() -> None:
     assert run_match(args, out) == 0
     text = out.getvalue()
     assert "best: cu126" in text
-    assert "   1. cu126  (nvidia :: cuda_version_lower_bound :: 12.6," in text
+    assert "   1. cu126  (nvidia :: cuda_version_lower_bound :: 12.6; " in text
+    assert "nvidia :: sm_arch :: 50_real, 60_real, 70_real" in text
     assert "   2. null  (no properties)" in text
     assert "cu128  needs `nvidia :: sm_arch :: 100_real`" in text
 
