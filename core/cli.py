@@ -104,6 +104,15 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
 _EXTRA_COMMANDS: List[Callable[[Any], None]] = []
 
 
+def _add_match(sub: Any) -> None:
+    from .cli_match import add_match_parser
+
+    add_match_parser(sub)
+
+
+_EXTRA_COMMANDS.append(_add_match)
+
+
 def _load_system(machine: Optional[str]) -> Optional[System]:
     if machine is None:
         return None
