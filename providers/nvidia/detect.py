@@ -184,20 +184,21 @@ def scan(system: System) -> Traces:
     dev = _listdir(system, "/dev", notes)
     if dev is None:
         dev = [n for n in ("nvidia0", "nvidiactl", "dxg") if system.exists(f"/dev/{n}")]
-    traces.dev_nodes = [n for n in dev if _DEV_NODE_RE.fullmatch(n)]
+    traces.dev_nodes = [n for n in dev if n.startswith("nvidia") and _DEV_NODE_RE.fullmatch(n)]
     traces.wsl = "dxg" in dev or system.exists("/usr/lib/wsl/lib")
-    text = _read(system, "/etc/nv_tegra_release", notes)
-    if text is not None:
-        traces.tegra_release = parse.parse_tegra_release(text)
-    try:
-        compatible = parse.parse_compatible(system.read_bytes("/proc/device-tree/compatible"))
-    except OSError:
-        compatible = []
-    socs = [c for c in compatible if c.startswith("nvidia,tegra")]
-    if socs:
-        traces.tegra_soc = socs[0]
-        model = _read(system, "/proc/device-tree/model", notes)
-        traces.tegra_model = model.strip("\0\n ") if model else None
+    if plat.arch == "aarch64":  # Jetson modules are aarch64 only
+        text = _read(system, "/etc/nv_tegra_release", notes)
+        if text is not None:
+            traces.tegra_release = parse.parse_tegra_release(text)
+        try:
+            compatible = parse.parse_compatible(system.read_bytes("/proc/device-tree/compatible"))
+        except OSError:
+            compatible = []
+        socs = [c for c in compatible if c.startswith("nvidia,tegra")]
+        if socs:
+            traces.tegra_soc = socs[0]
+            model = _read(system, "/proc/device-tree/model", notes)
+            traces.tegra_model = model.strip("\0\n ") if model else None
     return traces
 
 
