@@ -32,10 +32,21 @@ __all__ = [
 #: Where the kernel lists KFD nodes (``/sys/devices/virtual/kfd/kfd/topology/nodes`` too).
 TOPOLOGY_NODES = "/sys/class/kfd/kfd/topology/nodes"
 
-_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # unique_id is a full 64-bit value: at most 20 decimal digits.  Anything longer
 # is not a KFD value (and would cost time to convert), so it is ignored.
-_VALUE_RE = re.compile(r"[0-9]{1,20}")
+_MAX_DIGITS = 20
+_MAX_KEY = 64
+
+
+def _is_key(key: str) -> bool:
+    """``[a-z][a-z0-9_]*``, checked with string methods (a regex per line is slower)."""
+    return (
+        len(key) <= _MAX_KEY
+        and key.isascii()
+        and key[0].isalpha()
+        and key.islower()
+        and key.replace("_", "").isalnum()
+    )
 
 
 def parse_properties(text: str) -> Dict[str, int]:
@@ -51,7 +62,11 @@ def parse_properties(text: str) -> Dict[str, int]:
         if len(parts) != 2:
             continue
         key, value = parts
-        if key in out or not _KEY_RE.fullmatch(key) or not _VALUE_RE.fullmatch(value):
+        if (
+            key in out
+            or not (value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS)
+            or not _is_key(key)
+        ):
             continue
         out[key] = int(value)
     return out
