@@ -24,6 +24,7 @@ Detection, cheapest first:
 
 from __future__ import annotations
 
+import errno
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
@@ -46,6 +47,7 @@ __all__ = [
     "LEVEL_ZERO",
     "ZE_ENV",
     "detect",
+    "fingerprint",
     "result_name",
 ]
 
@@ -358,3 +360,40 @@ def detect(system: System) -> ProviderOutput:
         reason = f"no Intel GPU found (Level Zero: {level_zero.get('status')})"
         return ProviderOutput(info=info, status=status, reason=reason)
     return ProviderOutput(features=[FeatureConfig(FEATURE, values, multi_value=True)], info=info)
+
+
+#: Shared objects whose install or upgrade changes what Level Zero answers:
+#: the loader and Intel's GPU driver behind it (compute-runtime).
+_ZE_LIBRARIES = ("libze_loader.so.1", "libze_intel_gpu.so.1")
+
+
+def _library_dirs(system: System) -> Tuple[str, ...]:
+    arch = system.platform.arch
+    return (f"/usr/lib/{arch}-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+
+
+def fingerprint(system: System) -> str:
+    """A cheap digest that changes whenever :func:`detect`'s answer could.
+
+    The Intel display devices and their drivers (the same PCI scan detection
+    starts with) and, only when there are some, where the Level Zero loader
+    and the GPU driver library point (a package upgrade changes the
+    soname link's target).  File reads and ``readlink`` only.
+    """
+    if not system.platform.is_linux:
+        return system.platform.system
+    scan = scan_pci(system, vendor=INTEL_VENDOR_ID, base_class=DISPLAY_CLASS)
+    parts = [f"pci:{scan.error}"] if not scan.available else []
+    parts += [f"{d.address}={d.device:04x}/{d.driver}" for d in scan.devices]
+    if scan.devices or not scan.available:
+        for directory in _library_dirs(system):
+            for name in _ZE_LIBRARIES:
+                path = f"{directory}/{name}"
+                try:
+                    target = system.readlink(path)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        continue
+                    target = errno.errorcode.get(exc.errno or 0, "EIO")
+                parts.append(f"{path}->{target}")
+    return ";".join(parts)

@@ -8,7 +8,7 @@ from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import Provider
 
-from .detect import FEATURE, detect
+from .detect import FEATURE, detect, fingerprint
 from .tables import KNOWN_IPS
 
 VERSION = "0.1.0"
@@ -27,4 +27,5 @@ def variant_providers() -> Iterator[Provider]:
         all_configs=all_configs,
         description="Intel GPU device IPs (Level Zero, PCI device-id fallback)",
         version=VERSION,
+        fingerprint=fingerprint,
     )

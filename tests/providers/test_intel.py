@@ -21,6 +21,7 @@ from variant_providers.providers.intel.detect import (
     FORCE_VARIABLE,
     LEVEL_ZERO,
     detect,
+    fingerprint,
     result_name,
 )
 from variant_providers.providers.intel.tables import (
@@ -759,3 +760,42 @@ def test_record_then_replay_gives_the_same_answer(tmp_path: Path) -> None:
     assert _values(live) == _values(replayed) == ["20.4.4", "20.1.0"]
     assert live.info == replayed.info
     assert replayed.info["devices"][0]["driver"] == "xe"
+
+
+def test_fingerprint_is_cheap_and_follows_devices_drivers_and_libraries(
+    make_machine: MachineFactory,
+) -> None:
+    def fp(driver: str, links: Optional[Dict[str, str]] = None) -> str:
+        pci = _pci("0000:03:00.0", 0x56A0, driver)
+        pci["links"].update(links or {})
+        system = _machine(make_machine, [pci], _ze_answer(_ze_device(0x56A0, 0x030DC008)))
+        text = fingerprint(system)
+        assert system.native_calls == [] and system.commands == []
+        return text
+
+    loader = "/usr/lib/x86_64-linux-gnu/libze_loader.so.1"
+    base = fp("i915")
+    assert base == fp("i915") and "0000:03:00.0=56a0/i915" in base
+    assert fp("xe") != base
+    old = fp("i915", {loader: "libze_loader.so.1.21.9"})
+    new = fp("i915", {loader: "libze_loader.so.1.24.0"})
+    assert len({base, old, new}) == 3
+
+
+def test_fingerprint_without_intel_gpu_reads_no_library(make_machine: MachineFactory) -> None:
+    system = Probe(
+        make_machine(links={"/usr/lib/x86_64-linux-gnu/libze_loader.so.1": "libze_loader.so.1.8.0"})
+    )
+    assert (
+        fingerprint(system)
+        == "pci:ENOENT;/usr/lib/x86_64-linux-gnu/libze_loader.so.1->libze_loader.so.1.8.0"
+    )
+    nothing = _machine(make_machine, [_pci("0000:00:00.0", 0x4660, None, cls=0x060000)])
+    assert fingerprint(nothing) == ""
+    darwin = Probe(make_machine(platform={"system": "Darwin", "machine": "arm64"}))
+    assert fingerprint(darwin) == "Darwin"
+
+
+def test_plugin_passes_the_fingerprint() -> None:
+    (provider,) = list(plugin.variant_providers())
+    assert provider.fingerprint is fingerprint
