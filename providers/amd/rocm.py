@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 from variant_providers.system import System
 
@@ -126,30 +126,35 @@ def _hipcc_root(system: System) -> Optional[str]:
     return None
 
 
-def rocm_roots(system: System) -> List[Tuple[str, str]]:
-    """Candidate ROCm roots, best first, as ``(path, how it was found)``."""
-    roots: List[Tuple[str, str]] = []
+def rocm_roots(system: System) -> Iterator[Tuple[str, str]]:
+    """Candidate ROCm roots, best first, as ``(path, how it was found)``.
+
+    Lazy: the later candidates (``hipcc`` on ``PATH``, the ``/opt`` listing)
+    are only looked for when the earlier ones gave no version.
+    """
+    seen: Set[str] = set()
+
+    def fresh(path: str) -> bool:
+        if path in seen:
+            return False
+        seen.add(path)
+        return True
+
     for var in ("ROCM_PATH", "ROCM_HOME"):
         value = (system.getenv(var) or "").strip()
-        if value.startswith("/"):
-            roots.append((posixpath.normpath(value), var))
+        if value.startswith("/") and fresh(posixpath.normpath(value)):
+            yield posixpath.normpath(value), var
     hip = _hipcc_root(system)
-    if hip:
-        roots.append((hip, "hipcc on PATH"))
-    roots.append((DEFAULT_ROOT, "default"))
+    if hip and fresh(hip):
+        yield hip, "hipcc on PATH"
+    if fresh(DEFAULT_ROOT):
+        yield DEFAULT_ROOT, "default"
     try:
         versioned = [n for n in system.listdir("/opt") if _VERSIONED_DIR_RE.fullmatch(n)]
     except OSError:
         versioned = []
-    if len(versioned) == 1:
-        roots.append((f"/opt/{versioned[0]}", "only /opt/rocm-* directory"))
-    seen = set()
-    unique = []
-    for path, how in roots:
-        if path not in seen:
-            seen.add(path)
-            unique.append((path, how))
-    return unique
+    if len(versioned) == 1 and fresh(f"/opt/{versioned[0]}"):
+        yield f"/opt/{versioned[0]}", "only /opt/rocm-* directory"
 
 
 def read_version_in(system: System, root: str, how: str) -> Optional[RocmInstall]:

@@ -70,8 +70,10 @@ class FakeSystem:
         errors: Optional[Mapping[str, str]] = None,
         commands: Optional[Mapping[str, CommandResult]] = None,
         native: Optional[Mapping[str, Any]] = None,
+        links: Optional[Mapping[str, str]] = None,
         system: str = "Linux",
     ) -> None:
+        self.links = dict(links or {})
         self.files = dict(files or {})
         self.env = dict(env or {})
         self.errors = dict(errors or {})
@@ -121,10 +123,13 @@ class FakeSystem:
     def exists(self, path: str) -> bool:
         self.calls.append(("exists", path))
         prefix = path.rstrip("/") + "/"
-        return any(k == path or k.startswith(prefix) for k in (*self.files, *self.errors))
+        keys = (*self.files, *self.errors, *self.links)
+        return any(k == path or k.startswith(prefix) for k in keys)
 
     def readlink(self, path: str) -> str:
         self.calls.append(("readlink", path))
+        if path in self.links:
+            return self.links[path]
         raise os_error("EINVAL", path)
 
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
@@ -776,6 +781,29 @@ def test_rocm_root_order_env_then_default() -> None:
     # ROCM_PATH pointing at a directory without version files: next candidate.
     out = detect(FakeSystem(files, env={"ROCM_PATH": "/nowhere"}))
     assert features_of(out)["rocm_version"] == ["7.0"]
+
+
+def test_rocm_root_from_hipcc_on_path_follows_symlinks() -> None:
+    files = {
+        f"{NODES}/1/properties": gpu_props(110000),
+        "/opt/rocm-6.1.3/.info/version": "6.1.3-122\n",
+        "/opt/rocm-6.1.3/hip/bin/hipcc": "",
+        "/opt/rocm/.info/version": "7.0.0\n",
+    }
+    links = {"/usr/local/bin/hipcc": "../../../opt/rocm-6.1.3/hip/bin/hipcc"}
+    system = FakeSystem(files, env={"PATH": "/usr/bin:/usr/local/bin"}, links=links)
+    out = detect(system)
+    assert features_of(out)["rocm_version"] == ["6.1"]
+    assert out.info["rocm"]["root"] == "/opt/rocm-6.1.3"
+    assert out.info["rocm"]["found_by"] == "hipcc on PATH"
+
+
+def test_rocm_lookup_stops_at_the_first_root_with_a_version() -> None:
+    files = {f"{NODES}/1/properties": gpu_props(110000), "/srv/rocm/.info/version": "6.4.0\n"}
+    system = FakeSystem(files, env={"ROCM_PATH": "/srv/rocm"})
+    assert features_of(detect(system))["rocm_version"] == ["6.4"]
+    assert ("listdir", "/opt") not in system.calls
+    assert not any(k == "exists" and a.endswith("hipcc") for k, a in system.calls)
 
 
 def test_single_versioned_rocm_dir_is_used_but_several_are_ambiguous() -> None:
