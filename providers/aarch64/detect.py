@@ -230,7 +230,8 @@ def darwin_features(values: Mapping[str, str]) -> List[str]:
 def detect_darwin(system: System) -> ProviderOutput:
     values, reason = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
-        return ProviderOutput(status="not-detected", reason=f"sysctl: {reason}")
+        status = "timeout" if reason.endswith("timed out") else "not-detected"
+        return ProviderOutput(status=status, reason=f"sysctl: {reason}")
     info: Dict[str, Any] = {"vendor": "Apple", "model": values.get("machdep.cpu.brand_string", "")}
     sme = values.get("hw.optional.arm.sme_max_svl_b")
     if sme and sme.isdigit() and int(sme):
