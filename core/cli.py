@@ -59,7 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when any provider failed or timed out"
     )
     report.add_argument("-v", "--verbose", action="store_true", help="tracebacks and debug log")
-    _add_detection_options(report)
+    report.add_argument(
+        "--lock",
+        metavar="FILE",
+        help="also write the supported properties to a lock file, for detection elsewhere",
+    )
+    add_detection_options(report)
     report.set_defaults(handler=_cmd_report)
 
     record = sub.add_parser("record", help="record this machine into DIR (fixture format)")
@@ -70,6 +75,11 @@ def _build_parser() -> argparse.ArgumentParser:
     record.add_argument("-v", "--verbose", action="store_true", help="debug log")
     record.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
     record.set_defaults(handler=_cmd_record, no_plugins=False, no_cache=True, refresh=False)
+
+    new = sub.add_parser("new-provider", help="start a provider for a new vendor from the template")
+    new.add_argument("name", metavar="NAME", help="the namespace, e.g. acme")
+    new.add_argument("directory", metavar="DIR", help="where to create the project")
+    new.set_defaults(handler=_cmd_new_provider)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)
@@ -89,13 +99,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _add_detection_options(parser: argparse.ArgumentParser) -> None:
+def add_detection_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that detects shares (report, match, ...)."""
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--refresh", action="store_true", help="re-detect and rewrite the cache")
     parser.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
     parser.add_argument(
         "--no-plugins", action="store_true", help="load no third-party provider plugin"
+    )
+    parser.add_argument(
+        "--use-lock",
+        metavar="FILE",
+        help="read supported properties from a lock file instead of the machine "
+        "(same as VARIANT_PROVIDERS_LOCK=FILE)",
     )
 
 
@@ -113,7 +129,8 @@ def _add_match(sub: Any) -> None:
 _EXTRA_COMMANDS.append(_add_match)
 
 
-def _load_system(machine: Optional[str]) -> Optional[System]:
+def load_system(machine: Optional[str]) -> Optional[System]:
+    """The replayed machine of ``--machine DIR``, or ``None`` for this one."""
     if machine is None:
         return None
     from .replay import InvalidMachine, ReplaySystem
@@ -127,6 +144,7 @@ def _load_system(machine: Optional[str]) -> Optional[System]:
 def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> Detection:
     """Detect with the options of *args* (``--only``, ``--no-cache``, ...)."""
     from .host import Host, UnknownNamespace, get_host
+    from .lock import InvalidLock
     from .overrides import InvalidOverride
 
     host = Host(allow="none") if getattr(args, "no_plugins", False) else get_host()
@@ -137,8 +155,9 @@ def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> 
             cache=False if getattr(args, "no_cache", False) else None,
             refresh=getattr(args, "refresh", False),
             timeout=getattr(args, "timeout", None),
+            lock=getattr(args, "use_lock", None),
         )
-    except (UnknownNamespace, InvalidOverride) as exc:
+    except (UnknownNamespace, InvalidOverride, InvalidLock) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -302,9 +321,17 @@ def _print_tracebacks(detection: Detection, stream: TextIO) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    system = _load_system(args.machine)
+    system = load_system(args.machine)
     detection = run_detection(args, system)
     out.write(render_json(detection) + "\n" if args.json else render_text(detection))
+    if args.lock:
+        from .lock import write_lock
+
+        try:
+            path = write_lock(detection, args.lock)
+        except OSError as exc:
+            raise UsageError(f"cannot write lock file {args.lock}: {exc.strerror or exc}") from None
+        log.warning("wrote lock file %s", path)
     if args.verbose:
         _print_tracebacks(detection, sys.stderr)
     if args.strict and detection.failed:
@@ -331,6 +358,21 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(render_text(detection))
     log.warning("recorded this machine into %s; replay with: report --machine %s", path, path)
+    return 0
+
+
+def _cmd_new_provider(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import NewProviderError, new_provider
+
+    try:
+        files = new_provider(args.name, args.directory)
+    except NewProviderError as exc:
+        raise UsageError(str(exc)) from None
+    for path in files:
+        out.write(f"created {path}\n")
+    out.write(
+        f"\nNext: cd {args.directory} && python -m pip install -e . pytest && python -m pytest\n"
+    )
     return 0
 
 

@@ -48,6 +48,9 @@ def add_match_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         help="forbid a namespace, 'ns :: feature' or 'ns :: feature :: value' (repeatable)",
     )
+    from .cli import add_detection_options
+
+    add_detection_options(parser)
     parser.set_defaults(handler=run_match)
     return parser
 
@@ -68,20 +71,12 @@ def run_match(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     except VariantsJsonError as exc:
         return _error(str(exc))
 
-    detection: Any
-    if args.machine is not None:
-        from .host import detect
-        from .replay import ReplaySystem
+    from .cli import UsageError, load_system, run_detection
 
-        try:
-            system = ReplaySystem(args.machine)
-        except (OSError, ValueError) as exc:
-            return _error(f"{args.machine}: {exc}")
-        detection = detect(system)
-    else:
-        from .host import detect
-
-        detection = detect()
+    try:
+        detection = run_detection(args, load_system(args.machine))
+    except UsageError as exc:
+        return _error(str(exc))
 
     try:
         selection = select(

@@ -31,6 +31,7 @@ import pluggy
 from . import hookspecs
 from .cache import ERROR_TTL, DetectionCache
 from .isolation import IsolatedRun
+from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
 from .overrides import Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
@@ -331,6 +332,7 @@ class Host:
         refresh: bool = False,
         isolate: bool = True,
         timeout: Optional[float] = None,
+        lock: Optional[str] = None,
     ) -> Detection:
         """Run every provider (or those in *only*) against *system*.
 
@@ -339,13 +341,18 @@ class Host:
         cached answers but stores the new ones.  ``isolate`` runs third-party
         providers in child processes.  ``timeout`` bounds every command, driver
         call and third-party provider (default: ``VARIANT_PROVIDERS_TIMEOUT``
-        or 5 s).  Raises :class:`UnknownNamespace` for a bad *only* and
-        :class:`~variant_providers.overrides.InvalidOverride` for unparsable
-        override variables.
+        or 5 s).  ``lock`` (default: ``VARIANT_PROVIDERS_LOCK``) reads a static
+        lock file instead of the machine.  Raises :class:`UnknownNamespace` for
+        a bad *only*, :class:`~variant_providers.overrides.InvalidOverride` for
+        unparsable override variables and :class:`~variant_providers.lock.InvalidLock`
+        for an unusable lock file.
         """
         start = time.perf_counter()
         system = LiveSystem(timeout=timeout) if system is None else system
         overrides = read_overrides(system)
+        lock_path = lock if lock is not None else system.getenv(LOCK_VAR)
+        if lock_path:
+            return self._detect_from_lock(lock_path, system, overrides, only, start)
         found, failures = self.providers()
         wanted = None if only is None else list(dict.fromkeys(only))
         if wanted is not None:
@@ -461,6 +468,48 @@ class Host:
             cache_dir=str(store.directory) if store is not None else None,
             overrides=tuple(_describe_overrides(overrides)),
             plugins=tuple(self.plugin_report),
+        )
+
+    def _detect_from_lock(
+        self,
+        path: str,
+        system: System,
+        overrides: Overrides,
+        only: Optional[Iterable[str]],
+        start: float,
+    ) -> Detection:
+        """A detection read from a lock file; the machine itself is not examined."""
+        results = read_lock(path)
+        if only is not None:
+            wanted = list(dict.fromkeys(only))
+            known = {r.namespace for r in results} | {o.namespace for o in overrides.features}
+            missing = [ns for ns in wanted if ns not in known]
+            if missing:
+                raise UnknownNamespace(
+                    f"the lock file {path} has no namespace {', '.join(map(repr, missing))}"
+                )
+            results = [r for r in results if r.namespace in wanted]
+        ordered: List[ProviderResult] = []
+        for result in results:
+            if result.namespace in overrides.disabled:
+                result = replace(
+                    result,
+                    status="disabled",
+                    features=(),
+                    reason=f"disabled by {overrides.disabled_origin}",
+                )
+            ordered.append(_apply_overrides(result, overrides, None))
+        covered = {r.namespace for r in ordered}
+        for ns in dict.fromkeys(o.namespace for o in overrides.features):
+            if ns not in covered:
+                blank = ProviderResult(ns, "not-detected", plugin="override")
+                ordered.append(_apply_overrides(blank, overrides, None))
+        return Detection(
+            tuple(ordered),
+            (time.perf_counter() - start) * 1e3,
+            f"lock {path}",
+            system.platform,
+            overrides=tuple(_describe_overrides(overrides)),
         )
 
 
@@ -746,12 +795,14 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
         return _timed(
             _error_result(provider, plugin, _one_line(exc), traceback.format_exc()), start
         )
+    failed = status in ("error", "timeout")
     return ProviderResult(
         namespace=provider.namespace,
         status=status,
         features=features if status in ("ok", "override") else (),
         info=info,
         duration_ms=(time.perf_counter() - start) * 1e3,
+        error=(reason or status) if failed else None,
         reason=reason,
         description=provider.description,
         plugin=plugin,
@@ -781,6 +832,7 @@ def detect(
     cache: Optional[bool] = None,
     refresh: bool = False,
     timeout: Optional[float] = None,
+    lock: Optional[str] = None,
 ) -> Detection:
     """Detect what this machine (or *system*) supports.
 
@@ -793,4 +845,6 @@ def detect(
     >>> [str(p) for p in detection.properties][:1]  # doctest: +SKIP
     ['x86_64 :: level :: v4']
     """
-    return get_host().detect(system, only=only, cache=cache, refresh=refresh, timeout=timeout)
+    return get_host().detect(
+        system, only=only, cache=cache, refresh=refresh, timeout=timeout, lock=lock
+    )

@@ -197,10 +197,12 @@ class ReplaySystem:
         if p in self._dirs:
             names.update(self._dirs[p])
             found = True
+        prefix = p.rstrip("/") + "/"
         for table in (self._files, self._dirs, self._links, self._errors):
             for key in table:
-                if key != p and _parent(key) == p:
-                    names.add(key.rsplit("/", 1)[1])
+                if key != p and key.startswith(prefix):
+                    # Nested entries make their intermediate directories exist too.
+                    names.add(key[len(prefix) :].split("/", 1)[0])
                     found = True
         target = self._rooted(p)
         if target.is_dir():

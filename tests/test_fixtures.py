@@ -7,13 +7,16 @@ features in that order with those values in that order, and the listed
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from variant_providers.host import Host
+from variant_providers.providers import BUILTIN_PROVIDERS
 from variant_providers.replay import ReplaySystem
+from variant_providers.testing import check_provider, expected_mismatches
 
 from .conftest import FIXTURE_MACHINES
 
@@ -41,24 +44,18 @@ def test_fixture_machine_replays_as_expected(machine: Path) -> None:
                     f"({result.error or result.reason or [f.name for f in result.features]})"
                 )
             continue
-        if result.status != want.get("status", "ok"):
-            problems.append(
-                f"{result.namespace}: status {result.status!r} != {want.get('status', 'ok')!r} "
-                f"({result.error or result.reason})"
-            )
-        got_features = [(f.name, list(f.values)) for f in result.features]
-        want_features = [(name, list(values)) for name, values in want.get("features", {}).items()]
-        if got_features != want_features:
-            problems.append(f"{result.namespace}: features {got_features} != {want_features}")
-        for key, value in want.get("info", {}).items():
-            if result.info.get(key) != value:
-                problems.append(
-                    f"{result.namespace}: info[{key!r}] = {result.info.get(key)!r} != {value!r}"
-                )
+        problems += [f"{result.namespace}: {p}" for p in expected_mismatches(result, want)]
     unknown = set(expected) - set(detection.namespaces)
     if unknown:
         problems.append(f"expected namespaces that no provider reported: {sorted(unknown)}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("vendor", BUILTIN_PROVIDERS)
+def test_builtin_providers_conform_on_every_machine(vendor: str) -> None:
+    """Values within all_configs(), same answer twice, no unexpected error."""
+    plugin = importlib.import_module(f"variant_providers.providers.{vendor}.plugin")
+    check_provider(plugin, MACHINES)
 
 
 def test_there_are_recorded_machines() -> None:

@@ -80,6 +80,8 @@ def test_inline_files_errors_dirs_and_links(make_machine: MachineFactory) -> Non
         system.read_bytes("/dev/kfd")
     assert system.listdir("/dev") == ["kfd", "nvidia0", "nvidiactl"]
     assert system.readlink("/sys/class/drm/card1/device/driver").endswith("/xe")
+    assert system.listdir("/sys/class/drm") == ["card1"], "nested entries imply their parents"
+    assert system.listdir("/sys/module") == ["nvidia"]
     assert system.exists("/sys/class/drm/card1")
     with pytest.raises(OSError) as link_error:
         system.readlink("/sys/module/nvidia/version")

@@ -259,13 +259,13 @@ def parse(argv: List[str]) -> argparse.Namespace:
 
 @pytest.fixture
 def this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    from variant_providers import host
-
-    monkeypatch.setattr(
-        host,
-        "detect",
-        lambda *a, **k: SimpleNamespace(properties=nvidia_supported("12.8", "7.0"), providers=()),
-    )
+    """This machine, overridden to look like a V100 with a CUDA 12.8 driver."""
+    by_feature: dict[str, list[str]] = {}
+    for text in nvidia_supported("12.8", "7.0"):
+        prop = VariantProperty.parse(text)
+        by_feature.setdefault(prop.feature, []).append(prop.value)
+    override = "; ".join(f"nvidia :: {f} :: {', '.join(v)}" for f, v in by_feature.items())
+    monkeypatch.setenv("VARIANT_PROVIDERS_OVERRIDE", override)
 
 
 @pytest.mark.usefixtures("this_machine")

@@ -6,3 +6,8 @@ wheels built for it select the same way: ``cuda_version_lower_bound``,
 (:mod:`.detect`) starts with file checks that cannot hang and only then asks
 NVML, libcuda or ``nvidia-smi``, each out of process and with a timeout.
 """
+
+from variant_providers.plugin_api import plugin_class
+
+#: The plugin-API object installers load as ``variant_providers.providers.nvidia:Plugin``.
+Plugin = plugin_class("nvidia")

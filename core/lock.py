@@ -1,0 +1,136 @@
+"""Static locks: a machine's supported properties saved for detection elsewhere.
+
+Users build on CPU-only machines for GPU targets.  ``report --lock FILE`` on
+the target writes what it supports; on the build machine
+``VARIANT_PROVIDERS_LOCK=FILE`` (or ``--use-lock FILE``) makes detection read
+that file instead of the machine, and the report says so.
+
+The format (``format_version`` 1)::
+
+    {
+      "format": "variant-providers-lock",
+      "format_version": 1,
+      "created": "2026-11-24T06:00:00Z",
+      "tool": {"name": "variant-providers", "version": "0.1.0"},
+      "machine": {"source": "live", "platform": {"system": "Linux", ...}},
+      "providers": [
+        {"namespace": "nvidia", "status": "ok", "plugin": "builtin:nvidia",
+         "version": "0.1.0",
+         "features": [{"name": "sm_arch", "values": ["90_real", "90_virtual"],
+                       "multi_value": true}]}
+      ],
+      "properties": ["nvidia :: sm_arch :: 90_real", ...]
+    }
+
+``properties`` is informative; ``providers`` is what is read back.  Readers
+refuse other formats and versions instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from .model import FeatureConfig, InvalidFeatureConfig, is_valid_name
+
+if TYPE_CHECKING:
+    from .host import Detection, ProviderResult
+
+__all__ = ["LOCK_FORMAT", "LOCK_VAR", "LOCK_VERSION", "InvalidLock", "read_lock", "write_lock"]
+
+LOCK_VAR = "VARIANT_PROVIDERS_LOCK"
+LOCK_FORMAT = "variant-providers-lock"
+LOCK_VERSION = 1
+
+
+class InvalidLock(ValueError):
+    """A lock file that cannot be used; the message names the file."""
+
+
+def lock_document(detection: Detection) -> Dict[str, Any]:
+    """The lock document for *detection* (only providers that support something)."""
+    from . import __version__
+
+    providers = [
+        {
+            "namespace": r.namespace,
+            "status": r.status,
+            "plugin": r.plugin,
+            "version": r.version,
+            "features": [f.to_dict() for f in r.features],
+        }
+        for r in detection.providers
+        if r.status in ("ok", "override")
+    ]
+    return {
+        "format": LOCK_FORMAT,
+        "format_version": LOCK_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tool": {"name": "variant-providers", "version": __version__},
+        "machine": {
+            "source": detection.source,
+            "platform": detection.platform.to_dict() if detection.platform else None,
+        },
+        "providers": providers,
+        "properties": [str(p) for p in detection.properties],
+    }
+
+
+def write_lock(detection: Detection, path: str | os.PathLike[str]) -> Path:
+    """Write *detection*'s supported properties to *path* (atomically)."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(lock_document(detection), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
+    """The provider results stored in the lock file *path*."""
+    from .host import ProviderResult
+
+    where = str(path)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidLock(f"{where}: cannot read lock file ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise InvalidLock(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != LOCK_FORMAT:
+        raise InvalidLock(f"{where}: not a variant-providers lock file")
+    if doc.get("format_version") != LOCK_VERSION:
+        raise InvalidLock(
+            f"{where}: lock format version {doc.get('format_version')!r} is not supported "
+            f"(this version reads {LOCK_VERSION})"
+        )
+    providers = doc.get("providers")
+    if not isinstance(providers, list):
+        raise InvalidLock(f"{where}: 'providers' must be a list")
+    results: List[ProviderResult] = []
+    seen = set()
+    for index, entry in enumerate(providers):
+        try:
+            namespace = entry["namespace"]
+            if not is_valid_name(namespace) or namespace in seen:
+                raise ValueError(f"invalid or repeated namespace {namespace!r}")
+            seen.add(namespace)
+            features = tuple(
+                FeatureConfig(f["name"], f["values"], bool(f.get("multi_value", False)))
+                for f in entry["features"]
+            )
+        except (KeyError, TypeError, ValueError, InvalidFeatureConfig) as exc:
+            raise InvalidLock(f"{where}: providers[{index}]: {exc}") from None
+        results.append(
+            ProviderResult(
+                namespace=namespace,
+                status="ok" if features else "not-detected",
+                features=features,
+                info={"source": f"lock {where}", "locked_status": entry.get("status")},
+                plugin=str(entry.get("plugin", "")),
+                version=str(entry.get("version", "")),
+            )
+        )
+    return results
