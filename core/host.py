@@ -481,14 +481,13 @@ class Host:
         """A detection read from a lock file; the machine itself is not examined."""
         results = read_lock(path)
         if only is not None:
-            wanted = list(dict.fromkeys(only))
-            known = {r.namespace for r in results} | {o.namespace for o in overrides.features}
-            missing = [ns for ns in wanted if ns not in known]
-            if missing:
-                raise UnknownNamespace(
-                    f"the lock file {path} has no namespace {', '.join(map(repr, missing))}"
-                )
-            results = [r for r in results if r.namespace in wanted]
+            # A static description: a namespace it does not list is unsupported.
+            by_namespace = {r.namespace: r for r in results}
+            results = [
+                by_namespace.get(ns)
+                or ProviderResult(ns, "not-detected", reason=f"not in the lock file {path}")
+                for ns in dict.fromkeys(only)
+            ]
         ordered: List[ProviderResult] = []
         for result in results:
             if result.namespace in overrides.disabled:

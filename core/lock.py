@@ -22,8 +22,10 @@ The format (``format_version`` 1)::
       "properties": ["nvidia :: sm_arch :: 90_real", ...]
     }
 
-``properties`` is informative; ``providers`` is what is read back.  Readers
-refuse other formats and versions instead of guessing.
+``providers`` lists every provider of the target with its status; only those
+with features support anything when the lock is read back (as status ``ok``,
+their source shown as the lock file).  ``properties`` is informative.
+Readers refuse other formats and versions instead of guessing.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def lock_document(detection: Detection) -> Dict[str, Any]:
             "features": [f.to_dict() for f in r.features],
         }
         for r in detection.providers
-        if r.status in ("ok", "override")
+        if is_valid_name(r.namespace)
     ]
     return {
         "format": LOCK_FORMAT,
@@ -123,12 +125,14 @@ def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
             )
         except (KeyError, TypeError, ValueError, InvalidFeatureConfig) as exc:
             raise InvalidLock(f"{where}: providers[{index}]: {exc}") from None
+        locked_status = str(entry.get("status", ""))
         results.append(
             ProviderResult(
                 namespace=namespace,
                 status="ok" if features else "not-detected",
                 features=features,
-                info={"source": f"lock {where}", "locked_status": entry.get("status")},
+                reason="" if features else f"{locked_status} on the locked machine",
+                info={"source": f"lock {where}", "locked_status": locked_status},
                 plugin=str(entry.get("plugin", "")),
                 version=str(entry.get("version", "")),
             )

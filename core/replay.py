@@ -222,6 +222,9 @@ class ReplaySystem:
             return True
         if os.path.lexists(self._rooted(p)):
             return True
+        parent = _parent(p)
+        if parent != p and p.rsplit("/", 1)[1] in self._dirs.get(parent, ()):
+            return True  # an entry of a recorded listing (a device node in /dev)
         prefix = p.rstrip("/") + "/"
         return any(
             key.startswith(prefix)
@@ -301,6 +304,8 @@ _SERIAL_LINE_RE = re.compile(
     r"(?im)^(\s*(?:serial(?:[ _]?number)?|board[ _]serial|product[ _]serial|uuid)\s*[:=]\s*)"
     r"(\S[^\n]*)$"
 )
+# sysfs "key value" files (KFD node properties) carry a per-device unique_id.
+_UNIQUE_ID_RE = re.compile(r"(?m)^(unique_id[ \t]+)(\S+)$")
 _SECRET_FILES = frozenset(
     {"serial", "serial_number", "unique_id", "product_serial", "board_serial", "product_uuid"}
 )
@@ -337,6 +342,7 @@ def _scramble(text: str) -> str:
 def redact_text(text: str) -> str:
     """Scramble UUIDs and ``Serial: …`` values in *text*, keeping its shape."""
     text = _UUID_RE.sub(lambda m: _scramble(m.group(0)), text)
+    text = _UNIQUE_ID_RE.sub(lambda m: m.group(1) + _scramble(m.group(2)), text)
     return _SERIAL_LINE_RE.sub(lambda m: m.group(1) + _scramble(m.group(2)), text)
 
 

@@ -87,7 +87,7 @@ def check_fixture(plugin: object, machine: PathLike) -> Detection:
     """
     system = ReplaySystem(machine)
     expected = system.expected
-    if not expected:
+    if expected is None:
         raise ConformanceError(f"{machine}: machine.json has no 'expected' block")
     detection = detect_with(plugin, machine)
     problems: List[str] = []

@@ -79,6 +79,7 @@ def test_inline_files_errors_dirs_and_links(make_machine: MachineFactory) -> Non
     with pytest.raises(PermissionError):
         system.read_bytes("/dev/kfd")
     assert system.listdir("/dev") == ["kfd", "nvidia0", "nvidiactl"]
+    assert system.exists("/dev/nvidia0") and not system.exists("/dev/nvidia1")
     assert system.readlink("/sys/class/drm/card1/device/driver").endswith("/xe")
     assert system.listdir("/sys/class/drm") == ["card1"], "nested entries imply their parents"
     assert system.listdir("/sys/module") == ["nvidia"]
@@ -244,12 +245,17 @@ def test_recording_then_replay_gives_the_same_answers(tmp_path: Path) -> None:
 
 
 def test_redaction_keeps_shape_and_is_stable() -> None:
-    text = "GPU UUID: GPU-1fb8a6a5-0ca2-22e3-4d5e-6f708192a3b4\nSerial Number: 1652020012345\n"
+    text = (
+        "GPU UUID: GPU-1fb8a6a5-0ca2-22e3-4d5e-6f708192a3b4\nSerial Number: 1652020012345\n"
+        "unique_id 9838413422915233921\n"
+    )
     once, twice = redact_text(text), redact_text(text)
+    kfd_id = once.splitlines()[2].split()[1]
+    assert kfd_id != "9838413422915233921" and kfd_id.isdigit() and len(kfd_id) == 19
     assert once == twice
     assert "1fb8a6a5" not in once and "1652020012345" not in once
     uuid = once.split("GPU-")[1].split("\n")[0]
     assert [len(p) for p in uuid.split("-")] == [8, 4, 4, 4, 12]
     assert all(c in "0123456789abcdef-" for c in uuid)
-    serial = once.split("Serial Number: ")[1].strip()
+    serial = once.splitlines()[1].split("Serial Number: ")[1]
     assert serial.isdigit() and len(serial) == 13
