@@ -70,7 +70,7 @@ def main() -> int:
         failed = system.platform.is_linux and fast >= BUDGET_MS
 
     try:
-        import archspec.cpu
+        import archspec.cpu  # type: ignore[import-untyped]
     except ImportError:
         line("archspec host()", None, "archspec not installed")
     else:

@@ -288,8 +288,11 @@ def _cpuid_evidence(system: System, answer: Optional[Dict[str, Any]] = None) -> 
             if present is False:
                 usable.discard(PUBLISHED_TO_LINUX.get(str(name), str(name)))
     level = level_from_flags(usable)
+    if level is None:
+        # Not a believable answer (no baseline bits): it must not veto the flags.
+        return Evidence("cpuid", detail={"status": "CPUID answer lacks the x86-64 baseline"})
     detail: Dict[str, Any] = {
-        "level": f"v{level}" if level else None,
+        "level": f"v{level}",
         "xcr0": None if view.xcr0 is None else hex(view.xcr0),
         "vendor": view.vendor,
         "brand": view.brand,

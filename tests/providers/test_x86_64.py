@@ -339,6 +339,19 @@ def test_crosscheck_ldso_failing_is_recorded(make_machine: MachineFactory) -> No
     assert "not recorded" in out.info["second_sources"]["cpuid"]["status"]
 
 
+def test_crosscheck_with_an_empty_cpuid_answer_changes_nothing(
+    make_machine: MachineFactory,
+) -> None:
+    machine = make_machine(
+        {"/proc/cpuinfo": cpuinfo(" ".join(sorted(V3 | {"sha_ni"})))},
+        env={CROSSCHECK_ENV: "cpuid"},
+        native={"cpuid": {"answer": {"rows": [], "xcr0": None}}},
+    )
+    out = detect(ReplaySystem(machine))
+    assert features(out)["level"][0] == "v3" and "sha_ni" in features(out)
+    assert "baseline" in out.info["second_sources"]["cpuid"]["status"]
+
+
 def test_crosscheck_unknown_value_is_a_note(make_machine: MachineFactory) -> None:
     machine = make_machine(
         {"/proc/cpuinfo": cpuinfo(" ".join(sorted(V3)))}, env={CROSSCHECK_ENV: "x"}
