@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
+from variant_providers.fingerprint import fingerprint_of
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import Provider
+from variant_providers.system import System
 
 from .detect import detect
+from .kfd import TOPOLOGY_NODES
 from .tables import KNOWN_TARGETS, ROCM_VERSIONS
 
 VERSION = "0.1.0"
@@ -26,12 +29,28 @@ def all_configs() -> Sequence[FeatureConfig]:
     ]
 
 
+def fingerprint(system: System) -> str:
+    """The KFD node list, driver and ROCm version files: what the answer depends on."""
+    rocm = system.getenv("ROCM_PATH") or system.getenv("ROCM_HOME") or "/opt/rocm"
+    return fingerprint_of(
+        system,
+        files=(
+            "/sys/module/amdgpu/version",
+            "/sys/class/kfd/kfd/topology/generation_id",
+            f"{rocm}/.info/version",
+        ),
+        listings=(TOPOLOGY_NODES, "/opt"),
+        exists=("/dev/kfd", "/dev/dxg"),
+    )
+
+
 @hookimpl
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="amd",
         detect=detect,
         all_configs=all_configs,
+        fingerprint=fingerprint,
         description="AMD ROCm GPU targets (gfx) and installed ROCm version",
         version=VERSION,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
+from variant_providers.fingerprint import file_fingerprint
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import Provider
@@ -12,6 +13,14 @@ from . import vocab
 from .detect import detect
 
 VERSION = "0.1.0"
+
+#: What the cached answer depends on: the loaded driver, its GPUs and device
+#: nodes, the WSL and Jetson markers (the files the cheap first step reads).
+fingerprint = file_fingerprint(
+    files=("/sys/module/nvidia/version", "/proc/driver/nvidia/version", "/etc/nv_tegra_release"),
+    listings=("/proc/driver/nvidia/gpus",),
+    exists=("/dev/nvidia0", "/dev/nvidiactl", "/dev/dxg", "/usr/lib/wsl/lib"),
+)
 
 
 def all_configs() -> Sequence[FeatureConfig]:
@@ -25,6 +34,7 @@ def variant_providers() -> Iterator[Provider]:
         namespace="nvidia",
         detect=detect,
         all_configs=all_configs,
+        fingerprint=fingerprint,
         description="NVIDIA CUDA driver version bounds and GPU architectures (sm_arch)",
         version=VERSION,
     )
