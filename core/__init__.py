@@ -32,6 +32,7 @@ __all__ = [
     "__version__",
     "detect",
     "hookimpl",
+    "select",
 ]
 
 # name -> module that defines it; resolved lazily by __getattr__ (PEP 562).
@@ -43,12 +44,14 @@ _LAZY = {
     "ProviderOutput": "provider",
     "System": "system",
     "hookimpl": "hookspecs",
+    "select": "selection",
 }
 
 if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .host import Detection, ProviderResult, detect
     from .provider import Provider, ProviderOutput
+    from .selection import select
     from .system import System
 
 
