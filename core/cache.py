@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -132,6 +131,8 @@ class DetectionCache:
     def save(self, namespace: str, key: str, entry: Dict[str, Any], ttl: float) -> bool:
         """Store *entry* atomically; False (and nothing raised) when it cannot."""
         doc = {"format": CACHE_FORMAT, "key": key, "created": time.time(), "ttl": ttl, **entry}
+        import tempfile
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{namespace}.", dir=self.directory)

@@ -30,7 +30,6 @@ import pluggy
 
 from . import hookspecs
 from .cache import ERROR_TTL, DetectionCache
-from .isolation import IsolatedRun
 from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
 from .overrides import Overrides, read_overrides
@@ -407,7 +406,7 @@ class Host:
             plan.append((reg, None))
 
         keys: Dict[str, Optional[str]] = {}
-        runs: Dict[str, IsolatedRun] = {}
+        runs: Dict[str, Any] = {}
         results: Dict[str, ProviderResult] = {}
         for reg, done in plan:
             if done is not None:
@@ -419,6 +418,8 @@ class Host:
             if cached is not None:
                 results[ns] = cached
             elif isolate and reg.plugin in self._third_party and _replayable(system, live):
+                from .isolation import IsolatedRun
+
                 machine = None if live else str(getattr(system, "path", ""))
                 runs[ns] = IsolatedRun(reg.plugin, ns, machine, limit)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import subprocess  # this module is only imported when a child is started
 import sys
 import time
 from typing import Any, Dict, Optional

@@ -15,9 +15,9 @@ and uv's prototype read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional, Type
 
-__all__ = ["PluginConfig", "plugin_class"]
+__all__ = ["PluginBase", "PluginConfig", "plugin_class"]
 
 
 @dataclass(frozen=True)
@@ -48,41 +48,43 @@ def _convert(features: Any) -> List[PluginConfig]:
     return [PluginConfig(f.name, list(f.values), bool(f.multi_value)) for f in features]
 
 
-def plugin_class(namespace: str, plugin: Optional[object] = None) -> type:
+class PluginBase:
+    """What every plugin-API object is; :func:`plugin_class` makes one per namespace."""
+
+    #: Read by pre-0.2 variantlib and uv's prototype; variantlib 0.2.2 takes the
+    #: namespace from the variants.json key instead.
+    namespace: ClassVar[str] = ""
+    #: Values depend on the machine: not usable as build-time static data.
+    all_properties_compatible: ClassVar[bool] = False
+    #: The plugin whose hook yields the provider; ``None`` for the built-ins.
+    _plugin: ClassVar[Optional[object]] = None
+
+    @classmethod
+    def get_supported_configs(cls) -> List[PluginConfig]:
+        """What this machine supports, most preferred first (cached, overridable)."""
+        detection = _host_for(cls._plugin).detect(only=[cls.namespace])
+        result = detection.get(cls.namespace)
+        if result is None or result.status not in ("ok", "override"):
+            return []
+        return _convert(result.features)
+
+    @classmethod
+    def get_all_configs(cls) -> List[PluginConfig]:
+        """Every feature and value the provider can ever emit."""
+        found, _ = _host_for(cls._plugin).providers()
+        for registered in found:
+            provider = registered.provider
+            if provider.namespace == cls.namespace and provider.all_configs is not None:
+                return _convert(provider.all_configs())
+        return []
+
+
+def plugin_class(namespace: str, plugin: Optional[object] = None) -> Type[PluginBase]:
     """Build the plugin-API class for *namespace*.
 
     *plugin* is the module (or object) whose ``variant_providers`` hook
     yields the provider; ``None`` means the built-in provider of that name.
     """
-
-    name = namespace
-
-    class Plugin:
-        # Read by pre-0.2 variantlib and uv's prototype; variantlib 0.2.2 takes
-        # the namespace from the variants.json key instead.
-        namespace: ClassVar[str]
-        # Values depend on the machine: not usable as build-time static data.
-        all_properties_compatible: ClassVar[bool] = False
-
-        @classmethod
-        def get_supported_configs(cls) -> List[PluginConfig]:
-            """What this machine supports, most preferred first (cached, overridable)."""
-            detection = _host_for(plugin).detect(only=[name])
-            result = detection.get(name)
-            if result is None or result.status not in ("ok", "override"):
-                return []
-            return _convert(result.features)
-
-        @classmethod
-        def get_all_configs(cls) -> List[PluginConfig]:
-            """Every feature and value the provider can ever emit."""
-            found, _ = _host_for(plugin).providers()
-            for registered in found:
-                provider = registered.provider
-                if provider.namespace == name and provider.all_configs is not None:
-                    return _convert(provider.all_configs())
-            return []
-
-    Plugin.namespace = name
-    Plugin.__doc__ = f"The ``{name}`` provider as a PEP 817/825 installer plugin."
-    return Plugin
+    doc = f"The ``{namespace}`` provider as a PEP 817/825 installer plugin."
+    attributes = {"namespace": namespace, "_plugin": plugin, "__doc__": doc}
+    return type("Plugin", (PluginBase,), attributes)

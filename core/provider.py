@@ -14,7 +14,7 @@ from .model import FeatureConfig
 if TYPE_CHECKING:
     from .system import System
 
-__all__ = ["STATUSES", "DetectFunction", "Provider", "ProviderOutput"]
+__all__ = ["STATUSES", "DetectFunction", "Provider", "ProviderOutput", "lazy"]
 
 #: Every status a provider result can have.
 #:
@@ -87,3 +87,25 @@ class Provider:
     description: str = ""
     version: str = ""
     fingerprint: Optional[Callable[[System], str]] = None
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """A function that imports ``"module:attribute"`` on its first call.
+
+    Provider records are built every run, but a cached answer never calls
+    ``detect``; registering ``detect=lazy("pkg.detect:detect")`` keeps the
+    detection code (and its tables) out of the import path of a cache hit.
+    """
+    module_name, _, attribute = target.partition(":")
+    loaded: list[Callable[..., Any]] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not loaded:
+            import importlib
+
+            loaded.append(getattr(importlib.import_module(module_name), attribute))
+        return loaded[0](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attribute
+    call.__doc__ = f"Lazily imported {target}."
+    return call

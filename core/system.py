@@ -33,12 +33,23 @@ import errno
 import json
 import os
 import platform as _platform
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Protocol, Sequence, Tuple, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Tuple,
+    runtime_checkable,
+)
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -236,6 +247,8 @@ def run_bounded(
     make us wait past the deadline.  Raises :class:`ChildTimeout` on timeout
     and :class:`OSError` when the program cannot be started.
     """
+    import subprocess  # only a run that needs a child pays for the import
+
     kwargs: Dict[str, Any] = {}
     if os.name == "posix":
         kwargs["start_new_session"] = True
@@ -260,6 +273,9 @@ def run_bounded(
 
 
 def kill_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill *proc* and everything it started (its process group on POSIX)."""
+    import signal
+
     if os.name == "posix":
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -26,7 +26,7 @@ TORCH_LIKE = json.loads((REPO / "tests/data/variants/torch-like-v0.2.0.json").re
 
 def our_variants_json() -> Dict[str, Any]:
     """The torch-like release, with its nvidia provider pointing at our plugin-api object."""
-    doc = copy.deepcopy(TORCH_LIKE)
+    doc: Dict[str, Any] = copy.deepcopy(TORCH_LIKE)
     doc["providers"]["nvidia"] = {
         "requires": ["variant-providers"],
         "plugin-api": "variant_providers.providers.nvidia:Plugin",

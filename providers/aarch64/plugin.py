@@ -6,16 +6,15 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider
-
-from .detect import detect
-from .tables import ALL_FEATURES, ALL_VERSIONS
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.1.0"
 
 
 def all_configs() -> Sequence[FeatureConfig]:
     """Every feature and value this provider can emit, in report order."""
+    from .tables import ALL_FEATURES, ALL_VERSIONS
+
     return [FeatureConfig("version", ALL_VERSIONS)] + [
         FeatureConfig(name, ["on"]) for name in ALL_FEATURES
     ]
@@ -25,7 +24,7 @@ def all_configs() -> Sequence[FeatureConfig]:
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="aarch64",
-        detect=detect,
+        detect=lazy("variant_providers.providers.aarch64.detect:detect"),
         all_configs=all_configs,
         description="AArch64 architecture version and CPU features",
         version=VERSION,

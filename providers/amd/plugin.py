@@ -7,12 +7,10 @@ from typing import Iterator, Sequence
 from variant_providers.fingerprint import fingerprint_of
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider
+from variant_providers.provider import Provider, lazy
 from variant_providers.system import System
 
-from .detect import detect
 from .kfd import TOPOLOGY_NODES
-from .tables import KNOWN_TARGETS, ROCM_VERSIONS
 
 VERSION = "0.1.0"
 
@@ -23,6 +21,8 @@ def all_configs() -> Sequence[FeatureConfig]:
     Detection may report a target newer than :data:`~.tables.KNOWN_TARGETS`;
     this list is the known vocabulary, in the same feature order as ``detect``.
     """
+    from .tables import KNOWN_TARGETS, ROCM_VERSIONS
+
     return [
         FeatureConfig("gfx_arch", KNOWN_TARGETS, multi_value=True),
         FeatureConfig("rocm_version", ROCM_VERSIONS),
@@ -48,7 +48,7 @@ def fingerprint(system: System) -> str:
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="amd",
-        detect=detect,
+        detect=lazy("variant_providers.providers.amd.detect:detect"),
         all_configs=all_configs,
         fingerprint=fingerprint,
         description="AMD ROCm GPU targets (gfx) and installed ROCm version",

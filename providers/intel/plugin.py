@@ -6,16 +6,16 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider
-
-from .detect import FEATURE, detect, fingerprint
-from .tables import KNOWN_IPS
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.1.0"
 
 
 def all_configs() -> Sequence[FeatureConfig]:
     """Every feature and value this provider can emit."""
+    from .detect import FEATURE
+    from .tables import KNOWN_IPS
+
     return [FeatureConfig(FEATURE, KNOWN_IPS, multi_value=True)]
 
 
@@ -23,9 +23,9 @@ def all_configs() -> Sequence[FeatureConfig]:
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="intel",
-        detect=detect,
+        detect=lazy("variant_providers.providers.intel.detect:detect"),
         all_configs=all_configs,
         description="Intel GPU device IPs (Level Zero, PCI device-id fallback)",
         version=VERSION,
-        fingerprint=fingerprint,
+        fingerprint=lazy("variant_providers.providers.intel.detect:fingerprint"),
     )

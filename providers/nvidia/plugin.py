@@ -7,10 +7,7 @@ from typing import Iterator, Sequence
 from variant_providers.fingerprint import file_fingerprint
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider
-
-from . import vocab
-from .detect import detect
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.1.0"
 
@@ -25,6 +22,8 @@ fingerprint = file_fingerprint(
 
 def all_configs() -> Sequence[FeatureConfig]:
     """Every feature and value this provider can emit (the existing provider's catalogue)."""
+    from . import vocab
+
     return vocab.all_configs()
 
 
@@ -32,7 +31,7 @@ def all_configs() -> Sequence[FeatureConfig]:
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="nvidia",
-        detect=detect,
+        detect=lazy("variant_providers.providers.nvidia.detect:detect"),
         all_configs=all_configs,
         fingerprint=fingerprint,
         description="NVIDIA CUDA driver version bounds and GPU architectures (sm_arch)",

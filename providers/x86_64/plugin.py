@@ -6,16 +6,15 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider
-
-from .detect import detect
-from .tables import ALL_EXTENSIONS, ALL_LEVELS
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.2.0"
 
 
 def all_configs() -> Sequence[FeatureConfig]:
     """Every feature and value this provider can emit, in report order."""
+    from .tables import ALL_EXTENSIONS, ALL_LEVELS
+
     return [FeatureConfig("level", ALL_LEVELS)] + [
         FeatureConfig(name, ["on"]) for name in ALL_EXTENSIONS
     ]
@@ -25,7 +24,7 @@ def all_configs() -> Sequence[FeatureConfig]:
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="x86_64",
-        detect=detect,
+        detect=lazy("variant_providers.providers.x86_64.detect:detect"),
         all_configs=all_configs,
         description="x86-64 psABI micro-architecture level and CPU extensions",
         version=VERSION,

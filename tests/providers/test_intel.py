@@ -796,6 +796,8 @@ def test_fingerprint_without_intel_gpu_reads_no_library(make_machine: MachineFac
     assert fingerprint(darwin) == "Darwin"
 
 
-def test_plugin_passes_the_fingerprint() -> None:
+def test_plugin_passes_the_fingerprint(make_machine: MachineFactory) -> None:
     (provider,) = list(plugin.variant_providers())
-    assert provider.fingerprint is fingerprint
+    assert provider.fingerprint is not None
+    darwin = ReplaySystem(make_machine(platform={"system": "Darwin", "machine": "arm64"}))
+    assert provider.fingerprint(darwin) == fingerprint(darwin) == "Darwin"
