@@ -11,14 +11,17 @@ seam and parses plain text or bytes; nothing raises on garbage input:
   ``/proc/self/auxv`` (``AT_HWCAP``, ``AT_HWCAP2``, ``AT_MINSIGSTKSZ`` …), the
   same numbers ``getauxval(3)`` returns, without loading a library;
 * :func:`run_sysctl` / :func:`parse_sysctl` — macOS ``sysctl`` output, ``key: value``
-  lines.
+  lines;
+* :func:`detect_by_os` — the shape both CPU providers share: wrong architecture
+  → not detected, a force variable wins, then one detector per OS.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from .provider import ProviderOutput
 from .system import System
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "AT_HWCAP4",
     "AT_MINSIGSTKSZ",
     "CpuInfo",
+    "detect_by_os",
     "parse_auxv",
     "parse_cpuinfo",
     "parse_sysctl",
@@ -147,3 +151,36 @@ def run_sysctl(
     if not values:
         return None, f"{result.describe()}, no output"
     return values, ""
+
+
+OsDetector = Callable[[System], ProviderOutput]
+
+
+def detect_by_os(
+    system: System,
+    *,
+    arch: str,
+    label: str,
+    forced: Callable[[System], Optional[ProviderOutput]],
+    linux: OsDetector,
+    darwin: OsDetector,
+    windows: OsDetector,
+) -> ProviderOutput:
+    """Run the detector for this OS, after the architecture check and the force variable.
+
+    *arch* is the normalised architecture the provider serves (``x86_64``,
+    ``aarch64``) and *label* how messages name it ("x86-64", "AArch64").
+    """
+    if system.platform.arch != arch:
+        return ProviderOutput(reason=f"not an {label} machine ({system.platform.machine})")
+    result = forced(system)
+    if result is not None:
+        return result
+    name = system.platform.system
+    if system.platform.is_linux:
+        return linux(system)
+    if name == "Darwin":
+        return darwin(system)
+    if name == "Windows":
+        return windows(system)
+    return ProviderOutput(reason=f"no {label} detector for {name or 'this OS'}")

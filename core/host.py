@@ -34,14 +34,7 @@ from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
 from .overrides import Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
-from .system import (
-    DEFAULT_TIMEOUT,
-    CommandResult,
-    LiveSystem,
-    NativeFacade,
-    PlatformInfo,
-    System,
-)
+from .system import DEFAULT_TIMEOUT, LiveSystem, PlatformInfo, System, SystemProxy
 
 __all__ = [
     "PLUGINS_VAR",
@@ -589,42 +582,17 @@ def _store_result(
     store.save(namespace, key, {"env": dict(env_read), "result": result.to_dict()}, ttl)
 
 
-class _EnvTracker:
+class _EnvTracker(SystemProxy):
     """A :class:`System` view that remembers which variables were read."""
 
     def __init__(self, inner: System) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.read: Dict[str, Optional[str]] = {}
-
-    @property
-    def platform(self) -> PlatformInfo:
-        return self.inner.platform
 
     def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
         value = self.inner.getenv(name)
         self.read[name] = value
         return default if value is None else value
-
-    def read_text(self, path: str) -> str:
-        return self.inner.read_text(path)
-
-    def read_bytes(self, path: str) -> bytes:
-        return self.inner.read_bytes(path)
-
-    def listdir(self, path: str) -> List[str]:
-        return self.inner.listdir(path)
-
-    def exists(self, path: str) -> bool:
-        return self.inner.exists(path)
-
-    def readlink(self, path: str) -> str:
-        return self.inner.readlink(path)
-
-    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        return self.inner.run(argv, timeout)
-
-    def native(self, facade: NativeFacade) -> Any:
-        return self.inner.native(facade)
 
 
 def run_tracked(

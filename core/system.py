@@ -64,6 +64,7 @@ __all__ = [
     "NativeUnavailable",
     "PlatformInfo",
     "System",
+    "SystemProxy",
     "os_error",
     "run_bounded",
     "run_python_child",
@@ -325,6 +326,46 @@ def run_python_child(
         return answer["ok"]
     message = answer.get("error", "malformed answer") if isinstance(answer, dict) else "malformed"
     raise NativeError(f"{what}: {message}")
+
+
+class SystemProxy:
+    """A :class:`System` that forwards every question to another one.
+
+    Subclass it to watch or change one kind of answer (the host records the
+    environment variables a provider reads this way) without re-stating the
+    rest of the seam.
+    """
+
+    def __init__(self, inner: System) -> None:
+        self.inner = inner
+
+    @property
+    def platform(self) -> PlatformInfo:
+        return self.inner.platform
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        return self.inner.getenv(name, default)
+
+    def read_text(self, path: str) -> str:
+        return self.inner.read_text(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.inner.read_bytes(path)
+
+    def listdir(self, path: str) -> list[str]:
+        return self.inner.listdir(path)
+
+    def exists(self, path: str) -> bool:
+        return self.inner.exists(path)
+
+    def readlink(self, path: str) -> str:
+        return self.inner.readlink(path)
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        return self.inner.run(argv, timeout)
+
+    def native(self, facade: NativeFacade) -> Any:
+        return self.inner.native(facade)
 
 
 class LiveSystem:

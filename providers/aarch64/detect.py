@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from typing import AbstractSet, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from variant_providers.cpu import AT_HWCAP, AT_HWCAP2, read_auxv, read_cpuinfo, run_sysctl
+from variant_providers.cpu import (
+    AT_HWCAP,
+    AT_HWCAP2,
+    detect_by_os,
+    read_auxv,
+    read_cpuinfo,
+    run_sysctl,
+)
 from variant_providers.model import FeatureConfig, is_valid_name
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import NativeError, NativeFacade, NativeTimeout, System
@@ -277,16 +284,12 @@ def _forced(system: System) -> Optional[ProviderOutput]:
 
 def detect(system: System) -> ProviderOutput:
     """Detect the version and the features of this AArch64 machine."""
-    if system.platform.arch != "aarch64":
-        return ProviderOutput(reason=f"not an AArch64 machine ({system.platform.machine})")
-    forced = _forced(system)
-    if forced is not None:
-        return forced
-    name = system.platform.system
-    if system.platform.is_linux:
-        return detect_linux(system)
-    if name == "Darwin":
-        return detect_darwin(system)
-    if name == "Windows":
-        return detect_windows(system)
-    return ProviderOutput(reason=f"no AArch64 detector for {name or 'this OS'}")
+    return detect_by_os(
+        system,
+        arch="aarch64",
+        label="AArch64",
+        forced=_forced,
+        linux=detect_linux,
+        darwin=detect_darwin,
+        windows=detect_windows,
+    )

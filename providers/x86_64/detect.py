@@ -24,7 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
-from variant_providers.cpu import AT_MINSIGSTKSZ, parse_cpuinfo, read_auxv, read_cpuinfo, run_sysctl
+from variant_providers.cpu import (
+    AT_MINSIGSTKSZ,
+    detect_by_os,
+    parse_cpuinfo,
+    read_auxv,
+    read_cpuinfo,
+    run_sysctl,
+)
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
@@ -515,16 +522,12 @@ def _forced(system: System) -> Optional[ProviderOutput]:
 
 def detect(system: System) -> ProviderOutput:
     """Detect the level and the extensions of this x86-64 machine."""
-    if system.platform.arch != "x86_64":
-        return ProviderOutput(reason=f"not an x86-64 machine ({system.platform.machine})")
-    forced = _forced(system)
-    if forced is not None:
-        return forced
-    name = system.platform.system
-    if system.platform.is_linux:
-        return detect_linux(system)
-    if name == "Darwin":
-        return detect_darwin(system)
-    if name == "Windows":
-        return detect_windows(system)
-    return ProviderOutput(reason=f"no x86-64 detector for {name or 'this OS'}")
+    return detect_by_os(
+        system,
+        arch="x86_64",
+        label="x86-64",
+        forced=_forced,
+        linux=detect_linux,
+        darwin=detect_darwin,
+        windows=detect_windows,
+    )

@@ -47,6 +47,7 @@ from variant_providers.system import (
     NativeTimeout,
     PlatformInfo,
     System,
+    SystemProxy,
     os_error,
 )
 
@@ -151,35 +152,13 @@ class FakeSystem:
         return [arg for k, arg in self.calls if k == kind]
 
 
-class CountingReplay:
+class CountingReplay(SystemProxy):
     """Wrap a replayed machine and count commands and native calls."""
 
     def __init__(self, inner: System) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.runs: List[Sequence[str]] = []
         self.natives: List[str] = []
-
-    @property
-    def platform(self) -> PlatformInfo:
-        return self.inner.platform
-
-    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        return self.inner.getenv(name, default)
-
-    def read_text(self, path: str) -> str:
-        return self.inner.read_text(path)
-
-    def read_bytes(self, path: str) -> bytes:
-        return self.inner.read_bytes(path)
-
-    def listdir(self, path: str) -> list[str]:
-        return self.inner.listdir(path)
-
-    def exists(self, path: str) -> bool:
-        return self.inner.exists(path)
-
-    def readlink(self, path: str) -> str:
-        return self.inner.readlink(path)
 
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         self.runs.append(argv)
