@@ -147,7 +147,12 @@ def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> 
     from .lock import InvalidLock
     from .overrides import InvalidOverride
 
-    host = Host(allow="none") if getattr(args, "no_plugins", False) else get_host()
+    if getattr(args, "no_plugins", False):
+        host = Host(allow="none")
+    elif getattr(args, "no_cache", False) or getattr(args, "refresh", False):
+        host = Host(remember_entry_points=False)  # rescan the installed plugins too
+    else:
+        host = get_host()
     try:
         return host.detect(
             system,

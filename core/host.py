@@ -225,6 +225,8 @@ class Host:
     ``VARIANT_PROVIDERS_PLUGINS``; see :data:`PLUGINS_VAR`); their providers
     run in child processes.  ``plugins`` registers extra plugin objects
     in-process (tests, or an installer embedding its own provider).
+    ``remember_entry_points`` keeps the list of installed entry points beside
+    the detection cache (see :mod:`variant_providers.entrypoints`).
     """
 
     def __init__(
@@ -234,8 +236,10 @@ class Host:
         entry_points: bool = True,
         plugins: Iterable[object] = (),
         allow: Optional[str] = None,
+        remember_entry_points: bool = True,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._remember_entry_points = remember_entry_points
         self.pm.add_hookspecs(hookspecs)
         self._failures: List[_Failure] = []
         self._third_party: set[str] = set()
@@ -264,22 +268,18 @@ class Host:
         return True
 
     def _load_entry_points(self, policy: Optional[str]) -> None:
-        from importlib.metadata import entry_points
+        from .entrypoints import discover, load
 
         allowed, denied = _plugin_policy(policy)
-        if sys.version_info >= (3, 10):
-            eps = list(entry_points(group=hookspecs.PROJECT_NAME))
-        else:  # pragma: no cover - Python 3.9
-            eps = list(entry_points().get(hookspecs.PROJECT_NAME, ()))
-        for ep in eps:
-            dist = getattr(getattr(ep, "dist", None), "name", "") or ""
-            row = {"name": ep.name, "value": ep.value, "distribution": dist}
+        store = DetectionCache.from_environ(os.environ) if self._remember_entry_points else None
+        for ep in discover(hookspecs.PROJECT_NAME, store.directory if store else None):
+            row = {"name": ep.name, "value": ep.value, "distribution": ep.distribution}
             if ep.name in denied or (allowed is not None and ep.name not in allowed):
                 self.plugin_report.append({**row, "state": f"blocked by {PLUGINS_VAR}"})
                 continue
             if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
                 continue
-            loaded = self._register(ep.load, ep.name)
+            loaded = self._register(lambda value=ep.value: load(value), ep.name)
             if loaded:
                 self._third_party.add(ep.name)
             self.plugin_report.append({**row, "state": "loaded" if loaded else "failed to import"})

@@ -111,20 +111,16 @@ def child_detect(entry_point: str, namespace: str, machine: Optional[str]) -> Di
     — the environment variables the provider read, so the parent can cache
     the answer exactly as it caches in-process providers.
     """
-    from importlib.metadata import entry_points
-
+    from .entrypoints import discover, load
     from .hookspecs import PROJECT_NAME
     from .host import Host, run_tracked
     from .replay import ReplaySystem
     from .system import LiveSystem, System
 
-    if sys.version_info >= (3, 10):
-        found = [ep for ep in entry_points(group=PROJECT_NAME) if ep.name == entry_point]
-    else:  # pragma: no cover - Python 3.9
-        found = [ep for ep in entry_points().get(PROJECT_NAME, ()) if ep.name == entry_point]
+    found = [ep for ep in discover(PROJECT_NAME, None) if ep.name == entry_point]
     if not found:
         raise LookupError(f"entry point {entry_point!r} is no longer installed")
-    host = Host(builtins=False, entry_points=False, plugins=[found[0].load()])
+    host = Host(builtins=False, entry_points=False, plugins=[load(found[0].value)])
     registered, failures = host.providers()
     for reg in registered:
         if reg.provider.namespace == namespace:

@@ -1,0 +1,96 @@
+"""Finding the ``variant_providers`` entry points, remembered between runs.
+
+``importlib.metadata`` reads every installed distribution's metadata and costs
+more to import than the rest of a cached detection.  The list of entry points
+only changes when something is installed or removed, and that changes the
+modification time of a ``sys.path`` directory (a ``*.dist-info`` directory is
+added or deleted).  So the list is stored beside the detection cache, keyed on
+those directories and their modification times, and rebuilt whenever either
+differs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, List, NamedTuple, Optional, Tuple
+
+__all__ = ["EntryPointRecord", "discover", "load"]
+
+_FILE = "entry-points.json"
+_FORMAT = 1
+
+
+class EntryPointRecord(NamedTuple):
+    name: str
+    value: str
+    distribution: str
+
+
+def _path_state() -> List[Tuple[str, int]]:
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, -1))
+    return state
+
+
+def _scan(group: str) -> List[EntryPointRecord]:
+    from importlib.metadata import entry_points
+
+    if sys.version_info >= (3, 10):
+        found = list(entry_points(group=group))
+    else:  # pragma: no cover - Python 3.9
+        found = list(entry_points().get(group, ()))
+    return [
+        EntryPointRecord(ep.name, ep.value, getattr(getattr(ep, "dist", None), "name", "") or "")
+        for ep in found
+    ]
+
+
+def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
+    """The entry points of *group*, from the remembered list when still valid."""
+    state = _path_state()
+    path = cache_dir / _FILE if cache_dir is not None else None
+    if path is not None:
+        try:
+            doc: Any = json.loads(path.read_text(encoding="utf-8"))
+            if (
+                doc.get("format") == _FORMAT
+                and doc.get("group") == group
+                and [tuple(p) for p in doc.get("paths", ())] == state
+            ):
+                return [EntryPointRecord(*e) for e in doc["entries"]]
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass
+    records = _scan(group)
+    if path is not None:
+        _save(path, {"format": _FORMAT, "group": group, "paths": state, "entries": records})
+    return records
+
+
+def _save(path: Path, doc: Any) -> None:
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".entry-points.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def load(value: str) -> Any:
+    """Import an entry point's ``module:attribute.path`` value."""
+    module_name, _, attributes = value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in attributes.strip().split(".") if attributes.strip() else ():
+        obj = getattr(obj, part)
+    return obj
