@@ -1,0 +1,48 @@
+"""The remembered entry-point list follows installs and removals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from variant_providers.entrypoints import discover, load
+
+from .conftest import write_distribution
+
+GROUP = "variant_providers"
+
+
+def names(cache: Path) -> set[str]:
+    return {ep.name for ep in discover(GROUP, cache)}
+
+
+def test_installing_and_removing_a_plugin_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert "acme" not in names(cache)
+    assert (cache / "entry-points.json").is_file()
+    write_distribution(site, "acme_vp", "[variant_providers]\nacme = acme_mod:plugin\n", {})
+    os.utime(site, ns=(1, 1))  # make the change visible even on coarse clocks
+    found = {ep.name: ep for ep in discover(GROUP, cache)}
+    assert found["acme"].value == "acme_mod:plugin" and found["acme"].distribution == "acme_vp"
+    shutil.rmtree(site / "acme_vp-1.0.dist-info")
+    os.utime(site, ns=(2, 2))
+    assert "acme" not in names(cache)
+
+
+def test_a_corrupt_list_is_rebuilt(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "entry-points.json").write_text("{not json")
+    discover(GROUP, cache)
+    assert (cache / "entry-points.json").read_text().startswith("{")
+
+
+def test_load_resolves_module_and_attribute_path() -> None:
+    assert load("os.path:join") is os.path.join
+    assert load("os") is os
