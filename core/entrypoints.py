@@ -41,16 +41,23 @@ def _path_state() -> List[Tuple[str, int]]:
 
 
 def _scan(group: str) -> List[EntryPointRecord]:
-    from importlib.metadata import entry_points
+    import re
+    from importlib.metadata import distributions
 
-    if sys.version_info >= (3, 10):
-        found = list(entry_points(group=group))
-    else:  # pragma: no cover - Python 3.9
-        found = list(entry_points().get(group, ()))
-    return [
-        EntryPointRecord(ep.name, ep.value, getattr(getattr(ep, "dist", None), "name", "") or "")
-        for ep in found
-    ]
+    records: List[EntryPointRecord] = []
+    seen = set()
+    for dist in distributions():
+        name = dist.metadata["Name"] or ""
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:  # an older copy further down sys.path is shadowed
+            continue
+        seen.add(key)
+        records += [
+            EntryPointRecord(ep.name, ep.value, name)
+            for ep in dist.entry_points
+            if ep.group == group
+        ]
+    return records
 
 
 def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
