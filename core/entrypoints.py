@@ -6,7 +6,9 @@ only changes when something is installed or removed, and that changes the
 modification time of a ``sys.path`` directory (a ``*.dist-info`` directory is
 added or deleted).  So the list is stored beside the detection cache, keyed on
 those directories and their modification times, and rebuilt whenever either
-differs.
+differs.  One list is kept per distinct ``sys.path`` (it starts with the
+current or script directory, so a tool run from several directories keeps
+one list each).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any, List, NamedTuple, Optional, Tuple
 
 __all__ = ["EntryPointRecord", "discover", "load"]
 
-_FILE = "entry-points.json"
 _FORMAT = 1
 
 
@@ -63,7 +64,12 @@ def _scan(group: str) -> List[EntryPointRecord]:
 def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
     """The entry points of *group*, from the remembered list when still valid."""
     state = _path_state()
-    path = cache_dir / _FILE if cache_dir is not None else None
+    path = None
+    if cache_dir is not None:
+        import hashlib
+
+        digest = hashlib.sha256(json.dumps([p for p, _ in state]).encode()).hexdigest()[:16]
+        path = cache_dir / f"entry-points-{digest}.json"
     if path is not None:
         try:
             doc: Any = json.loads(path.read_text(encoding="utf-8"))
