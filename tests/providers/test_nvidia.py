@@ -22,6 +22,8 @@ from variant_providers.providers.nvidia.plugin import all_configs, variant_provi
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import CommandResult, LiveSystem, NativeFacade
 
+from ..conftest import MachineFactory
+
 REPO = Path(__file__).resolve().parents[2]
 MACHINES = REPO / "fixtures" / "machines"
 NVIDIA_MACHINES = sorted(p.parent for p in MACHINES.glob("nvidia-*/machine.json"))
@@ -213,26 +215,9 @@ def forced_machine(make: Any, cuda: Optional[str], sm: Optional[str], **extra: A
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> Any:
-    counter = {"n": 0}
-
-    def make(
-        root_files: Optional[Dict[str, str]] = None,
-        platform: Optional[Dict[str, str]] = None,
-        **manifest: Any,
-    ) -> Path:
-        counter["n"] += 1
-        directory = tmp_path / f"m{counter['n']}"
-        for path, text in (root_files or {}).items():
-            dest = directory / "root" / path.lstrip("/")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(text, encoding="utf-8")
-        directory.mkdir(parents=True, exist_ok=True)
-        doc = {"platform": platform or {"system": "Linux", "machine": "x86_64"}, **manifest}
-        (directory / "machine.json").write_text(json.dumps(doc), encoding="utf-8")
-        return directory
-
-    return make
+def machine(make_machine: MachineFactory) -> MachineFactory:
+    """The shared recorded-machine factory, under the name these tests use."""
+    return make_machine
 
 
 def run(path: Path) -> Any:
