@@ -435,14 +435,7 @@ class Host:
                     _store_result(store, ns, key, result, env_read)
             ordered.append(_apply_overrides(results[ns], overrides, reg.provider))
 
-        covered = {r.namespace for r in ordered}
-        for ns in dict.fromkeys(o.namespace for o in overrides.features):
-            if ns not in covered and (wanted is None or ns in wanted):
-                ordered.append(
-                    _apply_overrides(
-                        ProviderResult(ns, "not-detected", plugin="override"), overrides, None
-                    )
-                )
+        ordered += _override_only(overrides, ordered, wanted)
         if wanted is None:
             for failure in failures:
                 ordered.append(
@@ -492,11 +485,7 @@ class Host:
                     reason=f"disabled by {overrides.disabled_origin}",
                 )
             ordered.append(_apply_overrides(result, overrides, None))
-        covered = {r.namespace for r in ordered}
-        for ns in dict.fromkeys(o.namespace for o in overrides.features):
-            if ns not in covered:
-                blank = ProviderResult(ns, "not-detected", plugin="override")
-                ordered.append(_apply_overrides(blank, overrides, None))
+        ordered += _override_only(overrides, ordered, None)
         return Detection(
             tuple(ordered),
             (time.perf_counter() - start) * 1e3,
@@ -672,6 +661,19 @@ def _apply_overrides(
         reason=reason,
         error=None if features else result.error,
     )
+
+
+def _override_only(
+    overrides: Overrides, results: Sequence[ProviderResult], wanted: Optional[Sequence[str]]
+) -> List[ProviderResult]:
+    """Rows for overridden namespaces that no provider reported (a remote target's GPU)."""
+    covered = {r.namespace for r in results}
+    rows = []
+    for ns in dict.fromkeys(o.namespace for o in overrides.features):
+        if ns not in covered and (wanted is None or ns in wanted):
+            blank = ProviderResult(ns, "not-detected", plugin="override")
+            rows.append(_apply_overrides(blank, overrides, None))
+    return rows
 
 
 def _describe_overrides(overrides: Overrides) -> List[Dict[str, Any]]:
