@@ -40,24 +40,6 @@ __all__ = ["MACHINE_SCHEMA", "InvalidMachine", "RecordingSystem", "ReplaySystem"
 #: Version of the ``machine.json`` format this code reads and writes.
 MACHINE_SCHEMA = 1
 
-_KNOWN_KEYS = frozenset(
-    {
-        "schema",
-        "description",
-        "provenance",
-        "platform",
-        "env",
-        "files",
-        "errors",
-        "dirs",
-        "links",
-        "commands",
-        "native",
-        "expected",
-        "reported",
-    }
-)
-
 
 class InvalidMachine(ValueError):
     """A recorded machine directory that cannot be read."""
@@ -136,10 +118,6 @@ class ReplaySystem:
     def source(self) -> str:
         """How reports name this machine."""
         return f"replay of {self.path}"
-
-    @property
-    def description(self) -> str:
-        return str(self.data.get("description", ""))
 
     @property
     def expected(self) -> Optional[Dict[str, Any]]:

@@ -6,17 +6,13 @@ import json
 import subprocess
 import sys
 
-from .conftest import REPO
+import pytest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    tomllib = None
+from .conftest import REPO
 
 
 def test_every_package_directory_is_listed_in_pyproject() -> None:
-    if tomllib is None:  # pragma: no cover
-        return
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {"variant_providers"}

@@ -159,22 +159,15 @@ def rocm_roots(system: System) -> Iterator[Tuple[str, str]]:
 
 def read_version_in(system: System, root: str, how: str) -> Optional[RocmInstall]:
     """The version of the ROCm installed at *root*, from its first readable version file."""
-    for rel in VERSION_FILES:
+    sources = [(rel, parse_version_file) for rel in VERSION_FILES]
+    sources += [(rel, parse_version_header) for rel in HEADER_FILES]
+    for rel, parse in sources:
         path = posixpath.join(root, rel)
         try:
             text = system.read_text(path)
         except OSError:
             continue
-        version = parse_version_file(text)
-        if version is not None:
-            return RocmInstall(*version, root=root, file=path, how=how)
-    for rel in HEADER_FILES:
-        path = posixpath.join(root, rel)
-        try:
-            text = system.read_text(path)
-        except OSError:
-            continue
-        version = parse_version_header(text)
+        version = parse(text)
         if version is not None:
             return RocmInstall(*version, root=root, file=path, how=how)
     return None
