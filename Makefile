@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # tree, so it checks a symlinked view with the installed layout.
 TYPECHECK := build/typecheck
 
-.PHONY: install test lint format bench typecheck-view clean
+.PHONY: install test lint format bench typecheck-view build-floor clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ format:
 
 bench:
 	$(BIN)/python bench/run.py
+
+# Build the wheel with exactly the setuptools version pyproject.toml declares
+# as its floor, so the floor is a tested fact rather than a guess.
+build-floor:
+	rm -rf build/floor
+	$(PYTHON) -m venv build/floor/venv
+	build/floor/venv/bin/python -m pip install --quiet "setuptools==$$(sed -n 's/^requires = \["setuptools>=\([0-9.]*\)"\]/\1/p' pyproject.toml)" wheel
+	build/floor/venv/bin/python -m pip wheel --quiet --no-build-isolation --no-deps -w build/floor/dist .
+	ls build/floor/dist/*.whl
 
 clean:
 	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache
