@@ -11,13 +11,13 @@ caller receives only its JSON result, or a one-line reason why there is none.
 from __future__ import annotations
 
 import json
-import os
-import subprocess  # this module is only imported when a child is started
 import sys
 import time
 from typing import Any, Dict, Optional
 
-from .system import CHILD_SOURCE, kill_process_group
+from .children import BoundedChild, ChildOutputTooLarge, ChildTimeout
+from .safefs import loads_json
+from .system import CHILD_SOURCE
 
 __all__ = ["IsolatedRun", "child_detect"]
 
@@ -47,18 +47,10 @@ class IsolatedRun:
             json.dumps(sys.path),
             json.dumps(args),
         ]
-        kwargs: Dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {}
         self.error: Optional[str] = None
-        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.child: Optional[BoundedChild] = None
         try:
-            self.proc = subprocess.Popen(  # argv list, never a shell
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                **kwargs,
-            )
+            self.child = BoundedChild(argv, env)
         except OSError as exc:
             self.error = f"cannot start a child process ({exc})"
 
@@ -67,32 +59,25 @@ class IsolatedRun:
 
         Keys: ``status`` plus either ``result`` (the provider result as
         produced by ``ProviderResult.to_dict``) and ``env`` (the variables it
-        read), or ``error``.
+        read), or ``error``.  A child that finished while we waited for
+        another provider is read even though the deadline has passed.
         """
-        if self.proc is None:
+        if self.child is None:
             return {"status": "error", "error": self.error or "not started"}
-        remaining = self.timeout - (time.perf_counter() - self.started)
-        if self.proc.poll() is not None:
-            # Finished while we waited for another provider: its output is in
-            # the pipe; give the read a moment even though the deadline passed.
-            remaining = max(remaining, 1.0)
         try:
-            out, err = self.proc.communicate(timeout=max(remaining, 0.01))
-        except subprocess.TimeoutExpired:
-            kill_process_group(self.proc)
-            try:
-                self.proc.communicate(timeout=1.0)
-            except subprocess.TimeoutExpired:  # pragma: no cover - unkillable child
-                pass
+            done = self.child.wait(self.timeout)
+        except ChildTimeout:
             return {"status": "timeout", "error": f"no answer within {self.timeout:g} s"}
+        except ChildOutputTooLarge:
+            return {"status": "error", "error": "provider process wrote too much output"}
         try:
-            answer = json.loads(out.decode("utf-8", "replace"))
+            answer = loads_json(done.stdout.decode("utf-8", "replace"))
         except ValueError:
-            lines = err.decode("utf-8", "replace").strip().splitlines()
-            detail = lines[-1] if lines else f"exit code {self.proc.returncode}"
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = lines[-1] if lines else f"exit code {done.returncode}"
             return {
                 "status": "error",
-                "error": f"provider process ended without an answer ({detail})",
+                "error": f"provider process ended without an answer ({detail[:500]})",
             }
         ok = answer.get("ok") if isinstance(answer, dict) else None
         if isinstance(ok, dict) and isinstance(ok.get("result"), dict):

@@ -37,9 +37,7 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING,
     Any,
-    Dict,
     Mapping,
     Optional,
     Protocol,
@@ -48,13 +46,15 @@ from typing import (
     runtime_checkable,
 )
 
-if TYPE_CHECKING:
-    import subprocess
+from .children import ChildOutputTooLarge, ChildTimeout, kill_process_group
+from .safefs import loads_json
+from .safefs import read_bytes as _safe_read
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_READ_BYTES",
     "TIMEOUT_VAR",
+    "ChildOutputTooLarge",
     "ChildTimeout",
     "CommandResult",
     "LiveSystem",
@@ -65,6 +65,7 @@ __all__ = [
     "PlatformInfo",
     "System",
     "SystemProxy",
+    "kill_process_group",
     "os_error",
     "run_bounded",
     "run_python_child",
@@ -119,7 +120,8 @@ class CommandResult:
     Exactly one of these holds: the command ran (``returncode`` is an int,
     possibly non-zero), it timed out (``timed_out``), or it could not be
     started (``error`` is an errno name such as ``"ENOENT"`` for "not
-    installed" or ``"EACCES"``).
+    installed" or ``"EACCES"``; ``"EFBIG"`` when it wrote more than
+    :data:`~variant_providers.children.STDOUT_LIMIT` bytes and was killed).
     """
 
     argv: tuple[str, ...]
@@ -140,6 +142,8 @@ class CommandResult:
         name = self.argv[0] if self.argv else "?"
         if self.error == "ENOENT":
             return f"{name}: not found"
+        if self.error == "EFBIG":
+            return f"{name}: output too large"
         if self.error:
             return f"{name}: cannot run ({self.error})"
         if self.timed_out:
@@ -229,13 +233,13 @@ try:
     answer = {"ok": obj(*json.loads(sys.argv[3]))}
 except BaseException as exc:
     answer = {"error": type(exc).__name__ + ": " + str(exc)}
-out.write(json.dumps(answer))
+try:
+    text = json.dumps(answer, allow_nan=False)
+except ValueError as exc:
+    text = json.dumps({"error": "invalid answer: " + str(exc)})
+out.write(text)
 out.flush()
 """
-
-
-class ChildTimeout(Exception):
-    """A bounded child process did not finish in time (it has been killed)."""
 
 
 def run_bounded(
@@ -243,47 +247,16 @@ def run_bounded(
 ) -> Tuple[int, bytes, bytes]:
     """Run *argv* (never through a shell) and return ``(returncode, stdout, stderr)``.
 
-    The child gets its own process group and, on timeout, the whole group is
-    killed: a helper that forked a grandchild holding our pipes open cannot
-    make us wait past the deadline.  Raises :class:`ChildTimeout` on timeout
-    and :class:`OSError` when the program cannot be started.
+    See :class:`~variant_providers.children.BoundedChild`: stdout is capped,
+    stderr summarised, and nothing the child started survives the call.
+    Raises :class:`ChildTimeout` on timeout, :class:`ChildOutputTooLarge`
+    when stdout exceeds its cap, and :class:`OSError` when the program cannot
+    be started.
     """
-    import subprocess  # only a run that needs a child pays for the import
+    from .children import BoundedChild
 
-    kwargs: Dict[str, Any] = {}
-    if os.name == "posix":
-        kwargs["start_new_session"] = True
-    proc = subprocess.Popen(  # argv list, never a shell
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=None if env is None else dict(env),
-        **kwargs,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_process_group(proc)
-        try:
-            proc.communicate(timeout=1.0)
-        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable child
-            pass
-        raise ChildTimeout(f"{argv[0]}: no answer within {timeout:g} s") from None
-    return proc.returncode, out, err
-
-
-def kill_process_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill *proc* and everything it started (its process group on POSIX)."""
-    import signal
-
-    if os.name == "posix":
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-            return
-        except OSError:
-            pass
-    proc.kill()
+    done = BoundedChild(argv, env).wait(timeout)
+    return done.returncode, done.stdout, done.stderr
 
 
 def run_python_child(
@@ -314,10 +287,12 @@ def run_python_child(
         returncode, out, err = run_bounded(argv, timeout, env)
     except ChildTimeout:
         raise NativeTimeout(f"{what}: no answer within {timeout:g} s") from None
+    except ChildOutputTooLarge as exc:
+        raise NativeError(f"{what}: answer too large ({exc})") from None
     except OSError as exc:
         raise NativeUnavailable(f"{what}: cannot start a child process ({exc})") from None
     try:
-        answer = json.loads(out.decode("utf-8", "replace"))
+        answer = loads_json(out.decode("utf-8", "replace"))
     except ValueError:
         lines = err.decode("utf-8", "replace").strip().splitlines()
         last = lines[-1] if lines else f"exit code {returncode}"
@@ -414,11 +389,8 @@ class LiveSystem:
         return self.read_bytes(path).decode("utf-8", "replace")
 
     def read_bytes(self, path: str) -> bytes:
-        with open(self._path(path), "rb") as fh:
-            data = fh.read(MAX_READ_BYTES + 1)
-        if len(data) > MAX_READ_BYTES:
-            raise OSError(errno.EFBIG, f"larger than {MAX_READ_BYTES} bytes", path)
-        return data
+        # Regular files only (sysfs and procfs nodes are), never blocking, capped.
+        return _safe_read(self._path(path), MAX_READ_BYTES)
 
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(self._path(path)))
@@ -437,6 +409,8 @@ class LiveSystem:
             returncode, out, err = run_bounded(args, limit, self._environ)
         except ChildTimeout:
             return CommandResult(args, timed_out=True, duration_ms=_ms_since(start))
+        except ChildOutputTooLarge:
+            return CommandResult(args, error="EFBIG", duration_ms=_ms_since(start))
         except OSError as exc:
             name = errno.errorcode.get(exc.errno or 0, "EIO")
             return CommandResult(args, error=name, duration_ms=_ms_since(start))

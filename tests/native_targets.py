@@ -25,3 +25,31 @@ def explode() -> Any:
 
 def hard_exit() -> Any:
     os._exit(7)
+
+
+def huge_answer() -> Any:
+    # An answer bigger than any real driver's: the caller must refuse it.
+    return "x" * (8 * 1024 * 1024)
+
+
+def stderr_flood() -> Any:
+    chunk = b"E" * 65536
+    while True:
+        os.write(2, chunk)
+
+
+def not_finite() -> Any:
+    return {"clock": float("nan")}
+
+
+def leaves_daemon(pidfile: str) -> Any:
+    # A driver helper that detaches (new session) and lingers after the answer.
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            with open(pidfile, "w") as fh:
+                fh.write(str(os.getpid()))
+            time.sleep(300)
+        os._exit(0)
+    time.sleep(0.3)
+    return {"devices": []}

@@ -1,0 +1,204 @@
+"""Reading files that may be hostile: the one way this project opens a file.
+
+Installers run us as root on machines we do not control, so a file we read
+may be a FIFO (blocks forever), ``/dev/zero`` (never ends), a 10 GB file, a
+JSON document nested 200 000 levels deep, or a file another user planted in
+a shared cache directory.  Every read therefore goes through
+:func:`read_bytes`:
+
+* the file is opened with ``O_NONBLOCK`` (opening a FIFO cannot block) and
+  ``O_NOCTTY``, then refused unless it is a regular file;
+* at most *limit* bytes are read, and a larger file is an error
+  (``EFBIG``), not a memory spike;
+* with ``private=True`` (cache entries, the remembered entry-point list) the
+  last path component must not be a symlink, and the file must belong to
+  the current user and be writable by nobody else (:class:`UntrustedFile`).
+
+JSON is parsed by :func:`loads_json`: strict (no ``NaN``/``Infinity``),
+nesting bounded by :data:`JSON_MAX_DEPTH` (so no reader ever recurses into
+``RecursionError``), and integers bounded by :data:`JSON_MAX_DIGITS` digits
+(a million-digit integer costs quadratic time to convert).  Its errors are
+:class:`json.JSONDecodeError`, so callers report them like syntax errors.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import re
+import stat
+from itertools import accumulate
+from typing import Any, Optional, Set, Union
+
+__all__ = [
+    "JSON_MAX_DEPTH",
+    "JSON_MAX_DIGITS",
+    "MAX_INPUT_BYTES",
+    "UntrustedFile",
+    "dumps_json",
+    "loads_json",
+    "open_regular",
+    "read_bytes",
+    "report_untrusted",
+    "untrusted_reason",
+]
+
+log = logging.getLogger("variant_providers")
+
+#: Largest input file (variants.json, lock, machine.json) read by default.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+#: Deepest nesting of arrays and objects a JSON document we read may have.
+JSON_MAX_DEPTH = 100
+#: Most digits an integer in a JSON document we read may have.
+JSON_MAX_DIGITS = 4300
+
+PathArg = Union[str, "os.PathLike[str]"]
+
+
+class UntrustedFile(OSError):
+    """A private file (or its directory) that another user could have written."""
+
+
+def open_regular(path: PathArg, *, private: bool = False) -> int:
+    """Open *path* for reading without blocking; the descriptor of a regular file.
+
+    Raises :class:`OSError`: ``EISDIR`` for a directory, ``EINVAL`` for
+    anything else that is not a regular file (FIFO, socket, device), and
+    :class:`UntrustedFile` when *private* and the file is not the current
+    user's own (or is a symlink).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if private:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if private and exc.errno == errno.ELOOP:
+            raise UntrustedFile(errno.ELOOP, "is a symlink", str(path)) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise OSError(errno.EISDIR, "is a directory", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if private:
+            reason = untrusted_reason(st)
+            if reason:
+                raise UntrustedFile(errno.EPERM, reason, str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: PathArg, limit: int = MAX_INPUT_BYTES, *, private: bool = False) -> bytes:
+    """The content of the regular file *path*, refused (``EFBIG``) beyond *limit* bytes."""
+    fd = open_regular(path, private=private)
+    try:
+        chunks = []
+        size = 0
+        while size <= limit:
+            try:
+                data = os.read(fd, min(limit + 1 - size, 1 << 20))
+            except BlockingIOError:  # pragma: no cover - regular files never block
+                continue
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return b"".join(chunks)
+
+
+def untrusted_reason(st: os.stat_result) -> Optional[str]:
+    """Why a file or directory with status *st* may not be trusted, or ``None``.
+
+    Trusted means: owned by the current user and not writable by group or
+    others (the rule pip applies to its cache).  Always trusted where there
+    are no POSIX owners (Windows).
+    """
+    if not hasattr(os, "geteuid"):
+        return None
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        return f"owned by uid {st.st_uid}, not by the current user (uid {uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+_REPORTED: Set[str] = set()
+
+
+def report_untrusted(path: PathArg, reason: str) -> None:
+    """Warn, once per process and path, that *path* is ignored and why."""
+    key = str(path)
+    if key not in _REPORTED:
+        _REPORTED.add(key)
+        log.warning("ignoring %s: %s", key, reason)
+
+
+# -- JSON ------------------------------------------------------------------------------
+
+_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of arrays/objects in *text* (exact for valid JSON)."""
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return 0
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+class _Refused(ValueError):
+    """A token json accepts but we do not; ``token`` locates it in the document."""
+
+    def __init__(self, message: str, token: str) -> None:
+        super().__init__(message)
+        self.token = token
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"non-finite number {name} is not allowed", name)
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > JSON_MAX_DIGITS:
+        raise _Refused(f"an integer of {digits} digits (at most {JSON_MAX_DIGITS})", text)
+    return int(text)
+
+
+def loads_json(data: Union[str, bytes]) -> Any:
+    """Parse strict JSON with bounded nesting and integers.
+
+    Raises :class:`json.JSONDecodeError` (a :class:`ValueError`) for every
+    way the document is unacceptable, and :class:`UnicodeDecodeError` for
+    bytes that are not UTF-8.
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    depth = _nesting(text)
+    if depth > JSON_MAX_DEPTH:
+        raise json.JSONDecodeError(
+            f"arrays and objects nested {depth} levels deep (at most {JSON_MAX_DEPTH})", text, 0
+        )
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
+    except _Refused as exc:
+        raise json.JSONDecodeError(str(exc), text, max(text.find(exc.token), 0)) from None
+    except RecursionError:  # pragma: no cover - the nesting check comes first
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
+def dumps_json(value: Any, **options: Any) -> str:
+    """Serialise *value* as strict JSON: ``NaN`` and ``Infinity`` are errors."""
+    return json.dumps(value, allow_nan=False, **options)

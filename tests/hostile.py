@@ -1,0 +1,107 @@
+"""Hostile children for the containment tests, and a way to watch the parent.
+
+A "parent" here is a fresh interpreter running a snippet of our API, so that
+its peak memory (``ru_maxrss``) and wall time belong to that call alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+#: A parent's peak resident memory must stay below this, whatever its children do.
+RSS_LIMIT_KB = 100 * 1024
+
+
+def python_argv(code: str) -> list[str]:
+    """A command line running *code* in a plain interpreter."""
+    return [sys.executable, "-S", "-c", code]
+
+
+#: Python source of commands that misbehave.
+STDERR_FLOOD = "import os\nwhile True: os.write(2, b'E' * 65536)\n"
+STDOUT_FLOOD = "import os\nwhile True: os.write(1, b'O' * 65536)\n"
+LOUD_THEN_OK = "import os\nos.write(2, b'W' * 3000000)\nos.write(1, b'answer\\n')\n"
+
+
+def orphan_source(pidfile: Path, daemon: bool) -> str:
+    """A command that answers at once and leaves a grandchild holding its pipes.
+
+    With *daemon*, the grandchild detaches into its own session (``setsid``)
+    after a double fork, as a daemon does; else it stays in the group.
+    """
+    detach = "os.setsid()\n    if os.fork(): os._exit(0)\n    " if daemon else ""
+    return (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        f"    {detach}open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(300)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.3)\n"
+        "print('answer')\n"
+    )
+
+
+def alive(pid: int) -> bool:
+    """Whether *pid* still runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return state not in (b"Z", b"X")
+
+
+def wait_gone(pid: int, within: float = 2.0) -> bool:
+    """True once *pid* no longer runs; False if it still does after *within* s."""
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        if not alive(pid):
+            return True
+        time.sleep(0.02)
+    return not alive(pid)
+
+
+def read_pid(pidfile: Path, within: float = 3.0) -> int:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            return int(pidfile.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.02)
+    raise AssertionError(f"{pidfile} was never written")
+
+
+def run_parent(code: str, env: Optional[Dict[str, str]] = None, timeout: float = 60) -> Any:
+    """Run *code* in a fresh interpreter; it sets ``result``, which is returned.
+
+    The returned dict also holds ``rss_kb`` (the parent's peak RSS) and
+    ``wall_s`` (time from start of *code* to its end).
+    """
+    wrapper = (
+        "import json, resource, sys, time\n"
+        "_t = time.monotonic()\n"
+        f"{code}\n"
+        "_doc = {'result': result, 'wall_s': time.monotonic() - _t,\n"
+        "        'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n"
+        "sys.stdout.write(json.dumps(_doc, allow_nan=False))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
