@@ -107,15 +107,17 @@ def _compact(props: Any) -> str:
 def _render(path: str, variants: Any, selection: Any) -> str:
     lines = [f"{path} (format v{selection.schema}): {len(variants)} variants"]
     best = selection.best
-    if best == "null":
-        lines.append("best: null (no variant fits this machine; the null variant or plain wheel)")
+    if best == selection.null_label:
+        lines.append(
+            f"best: {best} (no variant fits this machine; the null variant or plain wheel)"
+        )
     else:
         lines.append(f"best: {best}")
     lines.append("")
     lines.append("compatible, best first:")
     for index, label in enumerate(selection.ranked, 1):
         props = _compact(variants.get(label, ()))
-        if label == "null":
+        if label == selection.null_label:
             props = "no properties" + (
                 "" if label in variants else "; not in the file: plain wheel"
             )

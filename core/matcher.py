@@ -42,7 +42,15 @@ from typing import Dict, FrozenSet, List, Optional, Tuple, Union
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .model import InvalidVariantProperty, VariantProperty, is_valid_name, is_valid_value
+from .model import (
+    ABI_DEPENDENCY_NAMESPACE,
+    LABEL_CHARS,
+    NULL_LABEL,
+    InvalidVariantProperty,
+    VariantProperty,
+    is_valid_name,
+    is_valid_value,
+)
 
 __all__ = [
     "ABI_DEPENDENCY_NAMESPACE",
@@ -55,12 +63,6 @@ __all__ = [
     "parse_property",
     "rank_variants",
 ]
-
-NULL_LABEL = "null"
-"""Label reserved for the variant with no properties (always compatible, ranked last)."""
-
-ABI_DEPENDENCY_NAMESPACE = "abi_dependency"
-"""Reserved namespace whose properties pin the release of another installed package."""
 
 PropertyLike = Union[str, VariantProperty]
 FeatureLike = Union[str, Tuple[str, str]]
@@ -129,13 +131,10 @@ def is_valid_label(label: object) -> bool:
         return False
     if label in _VALID_LABELS:
         return True
-    if label and all(ch in _LABEL_CHARS for ch in label):
+    if label and LABEL_CHARS.issuperset(label):
         _remember(_VALID_LABELS, label)
         return True
     return False
-
-
-_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._")
 
 
 def _check_label(label: object) -> str:

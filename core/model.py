@@ -6,6 +6,10 @@ the wheel-variant standard uses (PEP 817 / PEP 825, variantlib 0.2.2):
 
 * namespace and feature: ``[a-z0-9_]+``
 * value: ``[a-z0-9_.]+`` (the dot lets values look like versions: ``12.8``)
+* variant label: ``[0-9a-z._]+``; the variant with no properties is the
+  *null variant*, labelled ``null`` (files of the 2025 formats label it
+  ``00000000``, the hash of the empty property set, from before ``null`` was
+  reserved).  Length limits are format rules and live with the readers.
 
 Parsing accepts any whitespace around ``::`` (variantlib does the same, so a
 property copied from its output or from a hand-edited file still parses);
@@ -19,13 +23,27 @@ from dataclasses import dataclass, field
 from typing import Iterable, Tuple
 
 __all__ = [
+    "ABI_DEPENDENCY_NAMESPACE",
+    "LABEL_CHARS",
+    "LEGACY_NULL_LABEL",
+    "NULL_LABEL",
     "FeatureConfig",
     "InvalidFeatureConfig",
     "InvalidVariantProperty",
     "VariantProperty",
+    "is_valid_label",
     "is_valid_name",
     "is_valid_value",
 ]
+
+NULL_LABEL = "null"
+"""Label reserved for the variant with no properties (always compatible, ranked last)."""
+
+ABI_DEPENDENCY_NAMESPACE = "abi_dependency"
+"""Reserved namespace whose properties pin the release of another installed package."""
+
+LEGACY_NULL_LABEL = "00000000"
+"""The null variant's label in v0.0.2 / v0.0.3 files written before ``null`` was reserved."""
 
 _NAME_RE = re.compile(r"[a-z0-9_]+")
 _VALUE_RE = re.compile(r"[a-z0-9_.]+")
@@ -44,6 +62,13 @@ def is_valid_value(text: str) -> bool:
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _VALUE_CHARS = _NAME_CHARS | {"."}
+LABEL_CHARS = _VALUE_CHARS
+"""Characters a variant label may use (the same set as values: ``[0-9a-z._]``)."""
+
+
+def is_valid_label(label: object) -> bool:
+    """True when *label* is a valid variant label: ``[0-9a-z._]+``, no length limit."""
+    return isinstance(label, str) and bool(label) and LABEL_CHARS.issuperset(label)
 
 
 def _describe_bad(text: object, allowed: frozenset[str] = _NAME_CHARS) -> str:

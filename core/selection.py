@@ -95,8 +95,10 @@ class Priorities:
 class Selection:
     """The outcome of :func:`select`.
 
-    ``ranked``: compatible labels, best first; ``"null"`` (the null variant, or
-    the plain wheel when the package has none) is always last.  ``rejected``:
+    ``ranked``: compatible labels, best first; ``null_label`` (the null
+    variant under the label the file gives it - ``null``, or ``00000000`` in
+    older files - or ``null`` for the plain wheel when the package has no null
+    variant) is always last.  ``rejected``:
     every other label of the file, with the reason.  ``supported``: the
     properties the decision used, in ranking order.
     """
@@ -105,6 +107,7 @@ class Selection:
     rejected: Mapping[str, str] = field(hash=False)
     supported: Tuple[VariantProperty, ...] = ()
     schema: str = ""
+    null_label: str = NULL_LABEL
 
     @property
     def best(self) -> str:
@@ -230,11 +233,15 @@ def select(
     for prop in detected:
         by_namespace.setdefault(prop.namespace, []).append(prop)
     for ns, provider in vfile.providers.items():
-        if provider.optional and ns not in enabled_optional:
+        if provider.is_switchable and provider.optional and ns not in enabled_optional:
             disabled[ns] = f"provider `{ns}` is optional and not enabled"
             continue
-        if provider.enable_if is not None and not Marker(provider.enable_if).evaluate(
-            dict(environment) if environment is not None else None
+        if (
+            provider.is_switchable
+            and provider.enable_if is not None
+            and not Marker(provider.enable_if).evaluate(
+                dict(environment) if environment is not None else None
+            )
         ):
             disabled[ns] = f"provider `{ns}` is disabled here (enable-if `{provider.enable_if}`)"
             continue
@@ -266,7 +273,11 @@ def select(
         filter_values=True,
         abi_dependencies=abi_dependencies,
     )
-    ranked = ranker.rank(vfile.variant_dicts())
+    null_label = vfile.null_label
+    ranked = ranker.rank(
+        {label: props for label, props in vfile.variant_dicts().items() if label != null_label}
+    )
+    ranked[-1] = null_label  # the matcher's "null": shown under the label the file uses
     ranked_set = set(ranked)
     supported_values: Dict[FeatureKey, List[str]] = {}
     for prop in ranker.ordered_supported:
@@ -280,17 +291,17 @@ def select(
         forbidden_namespaces=set(forbidden_ns),
         forbidden_features=set(forbidden_features),
         has_abi=abi_dependencies is not None,
+        declared=set(vfile.providers),
     )
     rejected = {
-        label: explain(props)
-        for label, props in vfile.variants.items()
-        if label not in ranked_set and label != NULL_LABEL
+        label: explain(props) for label, props in vfile.variants.items() if label not in ranked_set
     }
     return Selection(
         ranked=tuple(ranked),
         rejected=MappingProxyType(rejected),
         supported=ranker.ordered_supported,
         schema=vfile.schema,
+        null_label=null_label,
     )
 
 
@@ -304,6 +315,7 @@ class _Explainer:
     forbidden_namespaces: set[str]
     forbidden_features: set[FeatureKey]
     has_abi: bool
+    declared: set[str]
 
     def __call__(self, props: Tuple[VariantProperty, ...]) -> str:
         features: Dict[FeatureKey, List[str]] = {}
@@ -324,6 +336,9 @@ class _Explainer:
         clauses = [self.disabled[ns] for ns in namespaces if ns in self.disabled]
         for ns in namespaces:
             if ns in self.disabled or ns in self.supported_namespaces:
+                continue
+            if ns not in self.declared and ns != ABI_DEPENDENCY_NAMESPACE:
+                clauses.append(f"needs namespace `{ns}`, for which the file declares no provider")
                 continue
             if ns == ABI_DEPENDENCY_NAMESPACE and not self.has_abi:
                 clauses.append(
