@@ -60,6 +60,12 @@ class ChildTimeout(Exception):
     """A bounded child process did not finish in time (it has been killed)."""
 
 
+#: What a timeout adds when the killed child was still there a second later:
+#: stuck in the kernel (an uninterruptible driver call survives SIGKILL).  It
+#: is abandoned, not waited for.
+ABANDONED = "; it did not exit when killed (stuck in the kernel?) and was abandoned"
+
+
 class ChildOutputTooLarge(Exception):
     """A child wrote more than its stdout limit (it has been killed)."""
 
@@ -139,9 +145,16 @@ class BoundedChild:
         child's process group and marked descendants are gone on return.
         """
         try:
-            return self._read(self.started + timeout, timeout)
-        finally:
+            output = self._read(self.started + timeout, timeout)
+        except ChildTimeout as exc:
+            if not self._end():
+                raise ChildTimeout(f"{exc}{ABANDONED}") from None
+            raise
+        except BaseException:
             self._end()
+            raise
+        self._end()
+        return output
 
     def _read(self, deadline: float, timeout: float) -> ChildOutput:
         import selectors
@@ -211,18 +224,23 @@ class BoundedChild:
                 if time.monotonic() > stop:
                     return
 
-    def _end(self) -> None:
-        """Kill the group and every marked descendant, reap the child, close pipes."""
+    def _end(self) -> bool:
+        """Kill the group and every marked descendant, reap the child, close pipes.
+
+        False when the child was still there after the kill (it is abandoned).
+        """
         proc = self.proc
         kill_process_group(proc)
         _kill_marked(self.call_id, proc.pid)
+        gone = True
         try:
             proc.wait(1.0)
-        except Exception:  # pragma: no cover - an unkillable child
-            pass
+        except Exception:
+            gone = False
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+        return gone
 
 
 def kill_process_group(proc: subprocess.Popen[bytes]) -> None:

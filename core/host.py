@@ -30,11 +30,12 @@ import pluggy
 
 from . import hookspecs
 from .cache import ERROR_TTL, DetectionCache
+from .deadline import Deadline, DeadlineSystem
 from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
 from .overrides import Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
-from .system import DEFAULT_TIMEOUT, LiveSystem, PlatformInfo, System, SystemProxy
+from .system import DEFAULT_TIMEOUT, LiveSystem, PlatformInfo, System, SystemProxy, timeout_from
 
 __all__ = [
     "PLUGINS_VAR",
@@ -331,13 +332,16 @@ class Host:
         ``cache``: ``None`` uses the disk cache for the live machine only,
         ``False`` never, ``True`` also for other systems.  ``refresh`` ignores
         cached answers but stores the new ones.  ``isolate`` runs third-party
-        providers in child processes.  ``timeout`` bounds every command, driver
-        call and third-party provider (default: ``VARIANT_PROVIDERS_TIMEOUT``
-        or 5 s).  ``lock`` (default: ``VARIANT_PROVIDERS_LOCK``) reads a static
-        lock file instead of the machine.  Raises :class:`UnknownNamespace` for
-        a bad *only*, :class:`~variant_providers.overrides.InvalidOverride` for
-        unparsable override variables and :class:`~variant_providers.lock.InvalidLock`
-        for an unusable lock file.
+        providers in child processes.  ``timeout`` is one deadline for the
+        whole detection, shared by every command, driver call and third-party
+        provider, also for a *system* passed in (default: the system's own
+        ``timeout``, ``VARIANT_PROVIDERS_TIMEOUT`` or 5 s; see
+        :mod:`variant_providers.deadline`).  ``lock`` (default:
+        ``VARIANT_PROVIDERS_LOCK``) reads a static lock file instead of the
+        machine.  Raises :class:`UnknownNamespace` for a bad *only*,
+        :class:`~variant_providers.overrides.InvalidOverride` for unparsable
+        override variables and :class:`~variant_providers.lock.InvalidLock` for
+        an unusable lock file.
         """
         start = time.perf_counter()
         system = LiveSystem(timeout=timeout) if system is None else system
@@ -359,7 +363,13 @@ class Host:
                 )
         live = isinstance(system, LiveSystem) and system.source == "live"
         store = _open_cache(system, cache, live)
-        limit = timeout or getattr(system, "timeout", None) or DEFAULT_TIMEOUT
+        limit = (
+            timeout
+            or getattr(system, "timeout", None)
+            or timeout_from(os.environ)
+            or DEFAULT_TIMEOUT
+        )
+        deadline = Deadline(limit)
         boot_id = _boot_id(system) if store is not None else ""
 
         # Validate, then start third-party children first so they run in parallel.
@@ -416,6 +426,17 @@ class Host:
                 machine = None if live else str(getattr(system, "path", ""))
                 runs[ns] = IsolatedRun(reg.plugin, ns, machine, limit)
 
+        # In-process providers run side by side, so one hung driver does not eat the
+        # time of another vendor's probes: all of them share one deadline.
+        local = [
+            reg
+            for reg, done in plan
+            if done is None
+            and reg.provider.namespace not in results
+            and reg.provider.namespace not in runs
+        ]
+        bounded = DeadlineSystem(system, deadline)
+        finished = _run_side_by_side(local, bounded)
         ordered: List[ProviderResult] = []
         for reg, done in plan:
             ns = reg.provider.namespace
@@ -428,7 +449,7 @@ class Host:
                     result = _from_child(reg, outcome)
                     env_read = outcome.get("env") if isinstance(outcome.get("env"), dict) else None
                 else:
-                    result, env_read = run_tracked(reg, system)
+                    result, env_read = finished[ns]
                 results[ns] = result
                 key = keys.get(ns)
                 if store is not None and key is not None and env_read is not None:
@@ -591,6 +612,23 @@ def run_tracked(
     tracker = _EnvTracker(system)
     result = run_provider(reg.provider, tracker, plugin=reg.plugin)
     return result, tracker.read
+
+
+def _run_side_by_side(
+    regs: Sequence[_Registered], system: System
+) -> Dict[str, Tuple[ProviderResult, Dict[str, Optional[str]]]]:
+    """:func:`run_tracked` for each provider, in threads when there are several.
+
+    The providers spend their time waiting on child processes, so threads
+    overlap the waits; each provider still sees only its own tracker.
+    """
+    if len(regs) <= 1:
+        return {r.provider.namespace: run_tracked(r, system) for r in regs}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(regs)) as pool:
+        futures = {r.provider.namespace: pool.submit(run_tracked, r, system) for r in regs}
+    return {ns: future.result() for ns, future in futures.items()}
 
 
 def _replayable(system: System, live: bool) -> bool:

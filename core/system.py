@@ -46,7 +46,7 @@ from typing import (
     runtime_checkable,
 )
 
-from .children import ChildOutputTooLarge, ChildTimeout, kill_process_group
+from .children import ABANDONED, ChildOutputTooLarge, ChildTimeout, kill_process_group
 from .safefs import loads_json
 from .safefs import read_bytes as _safe_read
 
@@ -69,6 +69,7 @@ __all__ = [
     "os_error",
     "run_bounded",
     "run_python_child",
+    "timeout_from",
 ]
 
 #: Seconds a command or a native call may take before it counts as hung.
@@ -285,8 +286,9 @@ def run_python_child(
     ]
     try:
         returncode, out, err = run_bounded(argv, timeout, env)
-    except ChildTimeout:
-        raise NativeTimeout(f"{what}: no answer within {timeout:g} s") from None
+    except ChildTimeout as exc:
+        abandoned = ABANDONED if ABANDONED in str(exc) else ""
+        raise NativeTimeout(f"{what}: no answer within {timeout:g} s{abandoned}") from None
     except ChildOutputTooLarge as exc:
         raise NativeError(f"{what}: answer too large ({exc})") from None
     except OSError as exc:
@@ -347,8 +349,11 @@ class LiveSystem:
     """The real machine.
 
     ``root`` prefixes every file path (default ``/``), which lets a test point
-    the live seam at a directory tree.  Environment and platform come from
-    this process.
+    the live seam at a directory tree; ``platform`` replaces what this process
+    reports (a Jetson's ``aarch64`` tree examined on an x86-64 box).
+    Environment (``environ``, default this process's) is also the environment
+    of every command and native child, so ``LD_LIBRARY_PATH`` there decides
+    which vendor libraries they load.
     """
 
     def __init__(
@@ -356,14 +361,17 @@ class LiveSystem:
         root: str = "/",
         environ: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
+        platform: Optional[PlatformInfo] = None,
     ) -> None:
         self._root = root
         self._environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
-        uname = _platform.uname()
-        self._platform = PlatformInfo(uname.system, uname.machine, uname.release)
-        #: When set, bounds every command and native call (``--timeout`` /
-        #: ``VARIANT_PROVIDERS_TIMEOUT``); otherwise each call's own timeout holds.
-        self.timeout = timeout if timeout is not None else _timeout_from(self._environ)
+        if platform is None:
+            uname = _platform.uname()
+            platform = PlatformInfo(uname.system, uname.machine, uname.release)
+        self._platform = platform
+        #: When set, an upper bound for every command and native call (``--timeout`` /
+        #: ``VARIANT_PROVIDERS_TIMEOUT``); each call's own timeout holds below it.
+        self.timeout = timeout if timeout is not None else timeout_from(self._environ)
 
     def __repr__(self) -> str:
         return f"LiveSystem(root={self._root!r})"
@@ -403,7 +411,7 @@ class LiveSystem:
 
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         args = tuple(argv)
-        limit = self.timeout if self.timeout is not None else timeout
+        limit = timeout if self.timeout is None else min(timeout, self.timeout)
         start = time.perf_counter()
         try:
             returncode, out, err = run_bounded(args, limit, self._environ)
@@ -423,7 +431,7 @@ class LiveSystem:
         )
 
     def native(self, facade: NativeFacade) -> Any:
-        limit = self.timeout if self.timeout is not None else facade.timeout
+        limit = facade.timeout if self.timeout is None else min(facade.timeout, self.timeout)
         return run_python_child(facade.target, timeout=limit, env=self._environ, what=facade.name)
 
 
@@ -431,7 +439,8 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
-def _timeout_from(environ: Mapping[str, str]) -> Optional[float]:
+def timeout_from(environ: Mapping[str, str]) -> Optional[float]:
+    """The positive number of seconds in :data:`TIMEOUT_VAR`, or ``None``."""
     text = environ.get(TIMEOUT_VAR, "").strip()
     if not text:
         return None

@@ -25,7 +25,7 @@ Detection, cheapest first:
 from __future__ import annotations
 
 import errno
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
 from variant_providers.pci import DISPLAY_CLASS, PciDevice, PciScan, scan_pci
@@ -59,9 +59,7 @@ INTEL_VENDOR_ID = 0x8086
 GPU_DRIVERS = ("i915", "xe")
 
 #: The Level Zero facade; its answer is recorded as ``native.level_zero``.
-LEVEL_ZERO = NativeFacade(
-    "level_zero", "variant_providers.providers.intel.native:query", timeout=10.0
-)
+LEVEL_ZERO = NativeFacade("level_zero", "variant_providers.providers.intel.native:query")
 
 #: Environment variables that change which devices Level Zero reports.
 ZE_ENV = ("ZE_AFFINITY_MASK", "ZE_FLAT_DEVICE_HIERARCHY", "ZE_ENABLE_PCI_ID_DEVICE_ORDER")
@@ -170,24 +168,30 @@ def _ask_level_zero(system: System) -> Tuple[Optional[Dict[str, Any]], Dict[str,
     return answer, state
 
 
-def _level_zero_gpus(answer: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The Intel GPU root devices of every driver, in enumeration order."""
+def _level_zero_gpus(answer: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The Intel GPU root devices of every driver, in enumeration order, and the
+    ``ze_result_t`` names of the root devices whose properties could not be read."""
     gpus: List[Dict[str, Any]] = []
+    failed: List[str] = []
     for driver in answer.get("drivers") or []:
         if not isinstance(driver, dict):
             continue
         for dev in driver.get("devices") or []:
-            if not isinstance(dev, dict) or dev.get("result", 0) != 0:
+            if not isinstance(dev, dict):
+                continue
+            if dev.get("result", 0) != 0:
+                failed.append(result_name(dev.get("result")))
                 continue
             if dev.get("type") == ZE_DEVICE_TYPE_GPU and dev.get("vendor_id") == INTEL_VENDOR_ID:
                 gpus.append(dev)
-    return gpus
+    return gpus, failed
 
 
 def _from_level_zero(
     gpus: Sequence[Dict[str, Any]], pci: Sequence[PciDevice]
-) -> List[Dict[str, Any]]:
-    """One ``info`` device per Level Zero GPU, matched to its PCI function by id."""
+) -> Tuple[List[Dict[str, Any]], List[PciDevice]]:
+    """One ``info`` device per Level Zero GPU, matched to its PCI function by id,
+    and the PCI functions no Level Zero GPU matched."""
     unmatched = list(pci)
     devices: List[Dict[str, Any]] = []
     for dev in gpus:
@@ -229,7 +233,44 @@ def _from_level_zero(
                 if isinstance(s, dict)
             ]
         devices.append(entry)
-    return devices
+    return devices, unmatched
+
+
+def _stand_in_for_failed(
+    unmatched: Sequence[PciDevice],
+    failed: Sequence[str],
+    env: Mapping[str, Optional[str]],
+    info: Dict[str, Any],
+) -> List[Dict[str, Any]]:
+    """Table answers for the PCI GPUs behind Level Zero devices that failed.
+
+    Level Zero names no device id for a device whose properties it could not
+    read, so the PCI functions no Level Zero GPU matched stand for them.
+    Without ``ZE_AFFINITY_MASK`` every unmatched function is one of those; with
+    a mask the unmatched ones may be deliberately hidden, so they are used
+    only when their number is that of the failed devices.
+    """
+    if not failed or not unmatched:
+        return []
+    if env.get("ZE_AFFINITY_MASK") and len(unmatched) != len(failed):
+        return []
+    notes = info.setdefault("notes", [])
+    notes.append(
+        f"{len(failed)} Level Zero device(s) failed ({', '.join(failed)}): "
+        "their device IPs come from the PCI device-id table"
+    )
+    return _from_table(unmatched)
+
+
+#: Sort rank of ``integrated``: discrete GPUs, unknown, then integrated ones.
+_INTEGRATED_RANK = {False: 0, None: 1, True: 2}
+
+
+def discrete_first(devices: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Discrete GPUs before integrated ones (as the AMD provider orders), each
+    group in enumeration order, so an iGPU enumerated first cannot outrank
+    the card a wheel is really for."""
+    return sorted(devices, key=lambda d: _INTEGRATED_RANK.get(d.get("integrated"), 1))
 
 
 def _decode_or_none(value: Any) -> Optional[str]:
@@ -323,9 +364,12 @@ def detect(system: System) -> ProviderOutput:
 
     answer, level_zero = _ask_level_zero(system)
     info["level_zero"] = level_zero
-    gpus = _level_zero_gpus(answer) if answer is not None else []
+    gpus, failed = _level_zero_gpus(answer) if answer is not None else ([], [])
+    if failed:
+        level_zero["failed_devices"] = failed
     if gpus:
-        devices = _from_level_zero(gpus, usable)
+        devices, unmatched = _from_level_zero(gpus, usable)
+        devices += _stand_in_for_failed(unmatched, failed, env, info)
     else:
         if answer is not None:
             level_zero["status"] = "no-devices"
@@ -343,6 +387,7 @@ def detect(system: System) -> ProviderOutput:
     for dev in devices:
         if dev.get("driver") is None and dev.get("pci") is not None:
             dev["note"] = "no kernel driver bound"
+    devices = discrete_first(devices)
     info["devices"] = devices
 
     values, dropped = device_ip_values(d["ip"] for d in devices if d.get("ip"))

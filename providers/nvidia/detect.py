@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
+    DEFAULT_TIMEOUT,
     NativeError,
     NativeFacade,
     NativeTimeout,
@@ -39,13 +40,10 @@ __all__ = ["LIBCUDA", "NVML", "SMI_QUERY", "SMI_XML", "Device", "Traces", "detec
 
 Version2 = Tuple[int, int]
 
-#: Seconds NVML, libcuda and nvidia-smi may take (a cold GPU can need a few).
-PROBE_TIMEOUT = 8.0
-
-NVML = NativeFacade("nvml", "variant_providers.providers.nvidia.native:nvml", PROBE_TIMEOUT)
-LIBCUDA = NativeFacade(
-    "libcuda", "variant_providers.providers.nvidia.native:libcuda", PROBE_TIMEOUT
-)
+# No timeouts of their own: under the host every probe shares the detection's
+# one deadline (``variant_providers.deadline``).
+NVML = NativeFacade("nvml", "variant_providers.providers.nvidia.native:nvml")
+LIBCUDA = NativeFacade("libcuda", "variant_providers.providers.nvidia.native:libcuda")
 SMI_QUERY: Tuple[str, ...] = (
     "nvidia-smi",
     "--query-gpu=" + ",".join(parse.SMI_FIELDS),
@@ -75,6 +73,10 @@ class Device:
     memory_total_mib: Optional[int] = None
     mig_mode: Optional[str] = None
     mig_devices: List[Dict[str, Any]] = field(default_factory=list)
+    #: Where the compute capability came from when not from ``source`` itself.
+    cc_source: Optional[str] = None
+    #: Why the probe that listed this GPU could not describe it.
+    error: Optional[str] = None
 
     def to_info(self) -> Dict[str, Any]:
         info: Dict[str, Any] = {
@@ -83,7 +85,7 @@ class Device:
             "compute_capability": cuda_to_str(self.cc) if self.cc else None,
             "source": self.source,
         }
-        for key in ("uuid", "pci_bus_id", "memory_total_mib", "mig_mode"):
+        for key in ("cc_source", "error", "uuid", "pci_bus_id", "memory_total_mib", "mig_mode"):
             value = getattr(self, key)
             if value is not None:
                 info[key] = value
@@ -223,7 +225,19 @@ class Probe:
 
     @property
     def complete(self) -> bool:
-        return self.cuda is not None and self.devices is not None
+        """Driver version known and every GPU listed has a compute capability."""
+        return (
+            self.cuda is not None
+            and self.devices is not None
+            and all(d.cc is not None for d in self.devices)
+        )
+
+    def add_devices(self, devices: List[Device], source: str) -> None:
+        """Take *devices* as the GPU list, or use them to fill the gaps of the one there is."""
+        if self.devices is None:
+            self.set_devices(devices, source)
+        else:
+            borrow_cc(self.devices, devices, source)
 
     def set_cuda(self, cuda: Optional[Version2], source: str) -> None:
         if cuda is not None and self.cuda is None:
@@ -321,9 +335,9 @@ def _read_nvml(answer: Any, probe: Probe) -> None:
         if device is not None:
             devices.append(device)
     probe.set_devices(devices, "nvml")
-    skipped = count - len(devices)
+    lost = sum(d.error is not None for d in devices)
     probe.outcome(
-        "nvml", _OK, f"{len(devices)} GPU(s)" + (f", {skipped} skipped" if skipped > 0 else "")
+        "nvml", _OK, f"{len(devices)} GPU(s)" + (f", {lost} could not be opened" if lost else "")
     )
 
 
@@ -334,9 +348,9 @@ def _nvml_device(raw: Any, notes: List[str]) -> Optional[Device]:
     index = raw.get("index") if isinstance(raw.get("index"), int) else None
     status, _ = _pair(raw.get("handle"))
     if status != 0:
+        # Listed but not described: kept, so another probe or a table can describe it.
         name = tables.nvml_error_name(status) if status is not None else "no answer"
-        notes.append(f"GPU {index}: skipped, NVML could not open it ({name})")
-        return None
+        return Device(index, None, None, "nvml", error=f"NVML could not open it ({name})")
 
     def value(key: str) -> Any:
         code, val = _pair(raw.get(key))
@@ -432,12 +446,12 @@ def _read_libcuda(answer: Any, probe: Probe) -> None:
                 memory_total_mib=_mib(mem) if mem_status == 0 else None,
             )
         )
-    probe.set_devices(devices, "libcuda")
+    probe.add_devices(devices, "libcuda")
     probe.outcome("libcuda", _OK, f"{len(devices)} GPU(s)")
 
 
 def _run_smi(system: System, probe: Probe) -> None:
-    result = system.run(SMI_QUERY, timeout=PROBE_TIMEOUT)
+    result = system.run(SMI_QUERY, timeout=DEFAULT_TIMEOUT)
     if result.error:
         kind = _ABSENT if result.error == "ENOENT" else _FAILED
         probe.outcome("nvidia-smi", kind, result.describe())
@@ -470,9 +484,9 @@ def _run_smi(system: System, probe: Probe) -> None:
     if not found and result.returncode != 0:
         probe.outcome("nvidia-smi", _FAILED, result.describe())
         return
-    probe.set_devices(found, "nvidia-smi")
+    probe.add_devices(found, "nvidia-smi")
     if probe.cuda is None:
-        xml = system.run(SMI_XML, timeout=PROBE_TIMEOUT)
+        xml = system.run(SMI_XML, timeout=DEFAULT_TIMEOUT)
         if xml.timed_out:
             probe.notes.append("nvidia-smi --query -x: timed out")
         elif xml.stdout:
@@ -485,8 +499,9 @@ def _run_smi(system: System, probe: Probe) -> None:
 def _native(system: System, facade: NativeFacade, probe: Probe) -> Any:
     try:
         return system.native(facade)
-    except NativeTimeout:
-        probe.outcome(facade.name, _TIMEOUT, f"no answer within {facade.timeout:g} s")
+    except NativeTimeout as exc:
+        # The seam's message names the limit in force (the detection's deadline).
+        probe.outcome(facade.name, _TIMEOUT, str(exc).removeprefix(f"{facade.name}: "))
     except NativeUnavailable as exc:
         probe.outcome(facade.name, _ABSENT, f"unavailable ({exc})")
     except NativeError as exc:
@@ -540,6 +555,59 @@ def estimate(traces: Traces, probe: Probe) -> None:
             devices = [Device(0, traces.tegra_model, tables.TEGRA_CC[traces.tegra_soc], "procfs")]
         if devices:
             probe.set_devices(devices, "procfs")
+
+
+def borrow_cc(devices: List[Device], others: Sequence[Device], source: str) -> None:
+    """Give the GPUs of *devices* without a compute capability one from *others*.
+
+    Probes enumerate in different orders (NVML by PCI bus, CUDA fastest
+    first) and libcuda reports no UUID, so GPUs are not paired one to one:
+    each described GPU first claims a candidate of its own compute capability,
+    and the gaps take what is left, a same-named candidate first.
+    """
+    pool = [o for o in others if o.cc is not None]
+    for device in devices:
+        match = next((o for o in pool if device.cc is not None and o.cc == device.cc), None)
+        if match is not None:
+            pool.remove(match)
+    for device in devices:
+        if device.cc is not None or not pool:
+            continue
+        match = next((o for o in pool if device.name and o.name == device.name), pool[0])
+        pool.remove(match)
+        device.cc, device.cc_source = match.cc, source
+        device.name = device.name or match.name
+
+
+def _bus(address: Optional[str]) -> Optional[str]:
+    """``00000000:18:00.0`` and ``0000:18:00.0`` → ``18:00.0`` (domains differ in width)."""
+    return address.split(":", 1)[1].lower() if address and ":" in address else None
+
+
+def fill_from_tables(traces: Traces, devices: Sequence[Device]) -> None:
+    """Last resorts for a GPU no probe could describe: the Jetson SoC, then the product name.
+
+    The name is the probe's, or else the model line of the GPU's
+    ``/proc/driver/nvidia/gpus/<bus>/information`` (matched by PCI address,
+    or by position when the probe gave none and the counts agree: NVML and
+    the proc directory both list GPUs in PCI bus order).
+    """
+    by_bus = {_bus(g["bus"]): g for g in traces.proc_gpus}
+    same_count = len(traces.proc_gpus) == len(devices)
+    for position, device in enumerate(devices):
+        if device.cc is not None:
+            continue
+        if traces.tegra_soc in tables.TEGRA_CC:
+            device.cc, device.cc_source = tables.TEGRA_CC[traces.tegra_soc], "tegra-soc-table"
+            continue
+        gpu = by_bus.get(_bus(device.pci_bus_id))
+        if gpu is None and same_count and device.pci_bus_id is None:
+            gpu = traces.proc_gpus[position]
+        name = device.name or (gpu["model"] if gpu else None)
+        cc = tables.cc_for_model(name) if name else None
+        if cc is not None:
+            device.cc, device.cc_source = cc, "name-table"
+            device.name = name
 
 
 @dataclass
@@ -600,6 +668,8 @@ def detect(system: System) -> ProviderOutput:
     probe = run_probes(system, traces)
     if probe.timed_out and not probe.mismatch:
         estimate(traces, probe)
+    if probe.devices:
+        fill_from_tables(traces, probe.devices)
     notes.extend(probe.notes)
     info["probes"] = dict(probe.outcomes)
     driver_source = "procfs"
@@ -640,12 +710,20 @@ def detect(system: System) -> ProviderOutput:
         return ProviderOutput(info=_finish(info, notes), status="not-detected", reason=reason)
     ccs: List[Version2] = [forced.sm] if forced.sm is not None else [d.cc for d in devices if d.cc]
     for d in devices:
+        if d.cc is None:
+            why = d.error or "no probe gave its compute capability"
+            notes.append(f"GPU {d.index} ({d.name or 'unnamed'}): no sm_arch, {why}")
         if d.cc is not None and d.cc < vocab.SM_MINIMUM and forced.sm is None:
             notes.append(f"GPU {d.index} ({d.name}): compute capability below 5.0 has no sm_arch")
     if forced.sm is not None and forced.sm < vocab.SM_MINIMUM:
         notes.append(f"{vocab.FORCE_SM_VAR}: compute capability below 5.0 has no sm_arch")
     cuda_source = "override" if forced.cuda is not None else (probe.cuda_source or "?")
-    sm_source = "override" if forced.sm is not None else (probe.devices_source or "?")
+    described = [d.cc_source or d.source for d in devices if d.cc is not None]
+    sm_source = (
+        "override"
+        if forced.sm is not None
+        else "+".join(dict.fromkeys(described)) or probe.devices_source or "?"
+    )
     reason = ""
     if probe.timed_out and "procfs" in (cuda_source, sm_source):
         reason = "a driver probe hung; values estimated from /proc and /sys"

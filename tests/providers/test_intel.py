@@ -473,8 +473,9 @@ def test_mixed_sources_are_both_named(make_machine: MachineFactory) -> None:
         _ze_answer(_ze_device(0x4680, None, flags=1), _ze_device(0x56A0, 0x030DC008)),
     )
     out = detect(system)
-    assert _values(out) == ["12.2.0", "12.55.8"]
-    assert out.info["source"] == {"device_ip": "pci-table+level_zero"}
+    # The iGPU is enumerated first; the discrete Arc card still comes first.
+    assert _values(out) == ["12.55.8", "12.2.0"]
+    assert out.info["source"] == {"device_ip": "level_zero+pci-table"}
 
 
 def test_unknown_ip_from_level_zero_is_filtered(make_machine: MachineFactory) -> None:
