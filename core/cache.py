@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
+from .settings import MAX_TTL, seconds
+
 __all__ = [
     "CACHE_DIR_VAR",
     "CACHE_FORMAT",
@@ -75,11 +77,9 @@ def default_cache_dir(environ: Mapping[str, str]) -> Optional[Path]:
 
 
 def _ttl_from(environ: Mapping[str, str]) -> float:
-    try:
-        value = float(environ.get(CACHE_TTL_VAR, ""))
-    except ValueError:
-        return DEFAULT_TTL
-    return value if value >= 0 else DEFAULT_TTL
+    """:data:`CACHE_TTL_VAR` in seconds; a bad value is an ``InvalidSetting``, not ignored."""
+    text = environ.get(CACHE_TTL_VAR, "").strip()
+    return seconds(text, CACHE_TTL_VAR, maximum=MAX_TTL, allow_zero=True) if text else DEFAULT_TTL
 
 
 class DetectionCache:
@@ -95,6 +95,17 @@ class DetectionCache:
         if directory is None:
             return None
         return cls(directory / f"v{CACHE_FORMAT}", _ttl_from(environ))
+
+    def writable(self) -> bool:
+        """Whether entries can be stored here (the directory exists or can be made).
+
+        A cache that can never be written is off, not a miss on every run.
+        """
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.directory, os.W_OK | os.X_OK)
 
     @staticmethod
     def key(parts: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m variant_providers report | record``.
+"""Command line: ``variant-providers report | match | record | new-provider | cache``.
 
 ``report`` answers "what does this machine support, and why?" — the question
 behind every "why did I get the CPU build?".  ``record`` saves the machine in
@@ -6,394 +6,323 @@ the fixture format so it can be attached to a bug report and replayed
 anywhere with ``report --machine DIR``.
 
 Only the report goes to stdout.  Diagnostics go to stderr through
-:mod:`logging`; tracebacks of failed providers appear only with ``-v``.
-Exit codes: 0 report produced (failed providers are data), 1 with
-``--strict`` when a provider failed, 2 usage error.
+:mod:`logging`; the probes' debug trail and tracebacks of failed providers
+appear only with ``-v``.  Exit codes: 0 report produced (failed providers
+are data), 1 with ``--strict`` when a provider failed, 2 usage error — one
+line naming the option or variable, the bad value and what is accepted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import platform
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Optional, Sequence, TextIO
 
 from . import __version__
+from .cli_cache import add_cache_parser
+from .cli_match import add_match_parser
+from .cli_options import (
+    TIMEOUT_HELP,
+    UsageError,
+    add_detection_options,
+    add_output_options,
+    load_system,
+    namespaces,
+    prog_name,
+    run_detection,
+    timeout_seconds,
+)
+from .cli_report import SCHEMA_VERSION, render_json, render_text, report_dict
+from .term import Terminal
 
 if TYPE_CHECKING:
-    from .host import Detection, ProviderResult
-    from .system import System
+    from .host import Detection
 
-__all__ = ["SCHEMA_VERSION", "main", "render_json", "render_text", "report_dict", "run_detection"]
-
-#: Version of the ``report --json`` document.  Bumped only on incompatible changes.
-SCHEMA_VERSION = 1
+__all__ = [
+    "SCHEMA_VERSION",
+    "UsageError",
+    "main",
+    "render_json",
+    "render_text",
+    "report_dict",
+    "run_detection",
+]
 
 log = logging.getLogger("variant_providers")
 
 
-class UsageError(Exception):
-    """Bad arguments detected after parsing (exit code 2)."""
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (the usage block is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m variant_providers",
-        description="Report the wheel-variant properties this machine supports.",
+def _examples(prog: str, *lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {prog} {line}" for line in lines)
+
+
+def _sub(sub: Any, name: str, help_text: str, description: str, epilog: str) -> Any:
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Report the wheel-variant properties this machine supports, and rank "
+        "a package's variants on it.",
+        epilog=_examples(prog, "report", "match torch-2.8.0-variants.json", "cache dir"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"variant-providers {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    report = sub.add_parser("report", help="show what this machine supports and why")
+    report = _sub(
+        sub,
+        "report",
+        "show what this machine supports and why",
+        "Detect this machine (or a recorded one) and show, per provider, what it found, "
+        "where from and how long it took, then the supported properties, most preferred "
+        "first.",
+        _examples(
+            prog,
+            "report",
+            "report --json --only nvidia,x86_64",
+            "report --machine fixtures/machines/nvidia-h100-sxm-570",
+            "report --lock gpu-node.lock.json",
+        ),
+    )
     report.add_argument("--json", action="store_true", help="machine-readable output")
-    report.add_argument(
-        "--machine", metavar="DIR", help="replay a recorded machine instead of this one"
-    )
-    report.add_argument(
-        "--only", metavar="NS", nargs="+", action="extend", help="run only these namespaces"
-    )
     report.add_argument(
         "--strict", action="store_true", help="exit 1 when any provider failed or timed out"
     )
-    report.add_argument("-v", "--verbose", action="store_true", help="tracebacks and debug log")
     report.add_argument(
         "--lock",
         metavar="FILE",
         help="also write the supported properties to a lock file, for detection elsewhere",
     )
+    add_output_options(report)
     add_detection_options(report)
     report.set_defaults(handler=_cmd_report)
 
-    record = sub.add_parser("record", help="record this machine into DIR (fixture format)")
-    record.add_argument("directory", metavar="DIR")
-    record.add_argument(
-        "--only", metavar="NS", nargs="+", action="extend", help="record only these namespaces"
+    record = _sub(
+        sub,
+        "record",
+        "record this machine into DIR (fixture format)",
+        "Save everything the providers read on this machine (files, listings, the "
+        "environment variables they asked for, command output, native answers; serial "
+        "numbers and UUIDs redacted) into a new directory, to attach to a bug report.",
+        _examples(prog, "record my-machine", "report --machine my-machine"),
     )
-    record.add_argument("-v", "--verbose", action="store_true", help="debug log")
-    record.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
+    record.add_argument("directory", metavar="DIR", help="a new or empty directory")
+    record.add_argument(
+        "--only",
+        metavar="NS[,NS]",
+        type=namespaces,
+        action="extend",
+        help="record only these namespaces (comma-separated, repeatable)",
+    )
+    record.add_argument("-v", "--verbose", action="store_true", help="debug trail on stderr")
+    record.add_argument("--timeout", type=timeout_seconds, metavar="S", help=TIMEOUT_HELP)
     record.set_defaults(handler=_cmd_record, no_plugins=False, no_cache=True, refresh=False)
 
-    new = sub.add_parser("new-provider", help="start a provider for a new vendor from the template")
+    new = _sub(
+        sub,
+        "new-provider",
+        "start a provider for a new vendor from the template",
+        "Create a project for a third-party provider: package, entry points, tests and "
+        "recorded machines, README, .gitignore and a CI example.",
+        _examples(prog, "new-provider tensorchip ./tensorchip-variant-provider"),
+    )
     new.add_argument("name", metavar="NAME", help="the namespace, e.g. acme")
     new.add_argument("directory", metavar="DIR", help="where to create the project")
     new.set_defaults(handler=_cmd_new_provider)
 
     for extra in _EXTRA_COMMANDS:
-        extra(sub)
+        extra(sub, prog)
     return parser
 
 
-_TIMEOUT_HELP = "seconds any driver call, command or third-party provider may take (default 5)"
+def _add_match(sub: Any, prog: str) -> None:
+    add_match_parser(sub, _examples(prog, "match torch-2.8.0-variants.json", "match --json x.whl"))
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def add_detection_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that detects shares (report, match, ...)."""
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--refresh", action="store_true", help="re-detect and rewrite the cache")
-    parser.add_argument("--timeout", type=_positive_float, metavar="S", help=_TIMEOUT_HELP)
-    parser.add_argument(
-        "--no-plugins", action="store_true", help="load no third-party provider plugin"
-    )
-    parser.add_argument(
-        "--use-lock",
-        metavar="FILE",
-        help="read supported properties from a lock file instead of the machine "
-        "(same as VARIANT_PROVIDERS_LOCK=FILE)",
-    )
+def _add_cache(sub: Any, prog: str) -> None:
+    add_cache_parser(sub, _examples(prog, "cache dir", "cache clear"))
 
 
 # Sub-commands contributed by other modules: callables taking the subparsers
-# object and adding a parser whose ``handler`` default takes the parsed args.
-_EXTRA_COMMANDS: List[Callable[[Any], None]] = []
+# object and the program name and adding a parser whose ``handler`` default
+# takes the parsed args.
+_EXTRA_COMMANDS: List[Callable[[Any, str], None]] = [_add_match, _add_cache]
 
 
-def _add_match(sub: Any) -> None:
-    from .cli_match import add_match_parser
-
-    add_match_parser(sub)
-
-
-_EXTRA_COMMANDS.append(_add_match)
-
-
-def load_system(machine: Optional[str]) -> Optional[System]:
-    """The replayed machine of ``--machine DIR``, or ``None`` for this one."""
-    if machine is None:
-        return None
-    from .replay import InvalidMachine, ReplaySystem
-
-    try:
-        return ReplaySystem(machine)
-    except InvalidMachine as exc:
-        raise UsageError(str(exc)) from None
-
-
-def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> Detection:
-    """Detect with the options of *args* (``--only``, ``--no-cache``, ...)."""
-    from .host import Host, UnknownNamespace, get_host
-    from .lock import InvalidLock
-    from .overrides import InvalidOverride
-
-    if getattr(args, "no_plugins", False):
-        host = Host(allow="none")
-    elif getattr(args, "no_cache", False) or getattr(args, "refresh", False):
-        host = Host(remember_entry_points=False)  # rescan the installed plugins too
-    else:
-        host = get_host()
-    try:
-        return host.detect(
-            system,
-            only=getattr(args, "only", None),
-            cache=False if getattr(args, "no_cache", False) else None,
-            refresh=getattr(args, "refresh", False),
-            timeout=getattr(args, "timeout", None),
-            lock=getattr(args, "use_lock", None),
-        )
-    except (UnknownNamespace, InvalidOverride, InvalidLock) as exc:
-        raise UsageError(str(exc)) from None
-
-
-def report_dict(detection: Detection) -> Dict[str, Any]:
-    """The ``report --json`` document for *detection*."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "variant-providers", "version": __version__},
-        "host": {
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-        },
-        "machine": {
-            "source": detection.source,
-            "platform": detection.platform.to_dict() if detection.platform else None,
-        },
-        "duration_ms": round(detection.duration_ms, 3),
-        "properties": [str(p) for p in detection.properties],
-        "providers": [r.to_dict() for r in detection.providers],
-        "cache": {
-            "enabled": detection.cache_dir is not None,
-            "path": detection.cache_dir,
-            "hits": detection.cache_hits,
-        },
-        "overrides": [dict(o) for o in detection.overrides],
-        "plugins": [dict(p) for p in detection.plugins],
-    }
-
-
-def render_json(detection: Detection) -> str:
-    """The ``report --json`` text: stable, versioned, keys sorted."""
-    text: str = json.dumps(report_dict(detection), indent=2, sort_keys=True, ensure_ascii=True)
-    return text
-
-
-def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f}s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m ago"
-    return f"{seconds / 3600:.1f}h ago"
-
-
-def _cache_text(detection: Detection) -> str:
-    if detection.cache_dir is None:
-        return "off"
-    hits = detection.cache_hits
-    total = sum(r.status != "disabled" for r in detection.providers)
-    if hits == 0:
-        return "miss"
-    ages = [r.cache_age_s for r in detection.providers if r.cache_age_s is not None]
-    oldest = _age(max(a for a in ages if a is not None))
-    return f"hit, {oldest}" if hits == total else f"{hits}/{total} cached, oldest {oldest}"
-
-
-def _sources(result: ProviderResult) -> str:
-    if result.overridden and result.status == "override" and not result.info.get("source"):
-        return ", ".join(dict.fromkeys(result.overridden.values()))
-    info = result.info
-    source = info.get("source") if isinstance(info, dict) else None
-    if isinstance(source, dict):
-        values = list(dict.fromkeys(str(v) for v in source.values()))
-    elif source:
-        values = [str(source)]
-    else:
-        values = []
-    return ", ".join(values) or "-"
-
-
-def _summary(result: ProviderResult) -> str:
-    if result.status in ("error", "timeout"):
-        return result.error or result.reason or result.status
-    if not result.features:
-        return result.reason or "-"
-    parts = []
-    for feature in result.features:
-        values = feature.values
-        shown = ",".join(values[:3]) + (f",…(+{len(values) - 3})" if len(values) > 3 else "")
-        flag = "*" if feature.name in result.overridden else ""
-        parts.append(f"{feature.name}{flag}={shown}")
-    if len(parts) > 4:
-        parts = [*parts[:4], f"…(+{len(parts) - 4} features)"]
-    return "; ".join(parts)
-
-
-def _table(rows: List[List[str]]) -> List[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-def render_text(detection: Detection) -> str:
-    """The human report: header, one row per provider, then the properties."""
-    plat = detection.platform
-    where = f"{plat.system.lower()}-{plat.machine}" if plat else "unknown platform"
-    header = (
-        f"variant-providers {__version__} · {platform.python_implementation()} "
-        f"{platform.python_version()} · {where} · "
-        f"machine: {detection.source} · {detection.duration_ms:.1f} ms"
-    )
-    lines = [header + f" · cache: {_cache_text(detection)}", ""]
-    rows = [["NAMESPACE", "STATUS", "TIME", "SOURCE", "DETECTED"]]
+def _explain(detection: Detection) -> None:
+    """The debug trail's summary: where each answer came from, and failures' tracebacks."""
     for result in detection.providers:
-        age = result.cache_age_s
-        rows.append(
-            [
-                result.namespace,
-                result.status,
-                f"{result.duration_ms:.1f} ms" if age is None else f"cached {_age(age)}",
-                _sources(result),
-                _summary(result),
-            ]
+        if result.cache_age_s is not None:
+            log.debug(
+                "%s: cached answer (%.0f s old), no probe ran", result.namespace, result.cache_age_s
+            )
+        detail = result.error or result.reason
+        log.debug(
+            "%s: %s in %.1f ms%s",
+            result.namespace,
+            result.status,
+            result.duration_ms,
+            f": {detail}" if detail else "",
         )
-    lines += _table(rows) if detection.providers else ["(no providers installed)"]
-    lines.append("")
-    properties = detection.properties
-    if properties:
-        lines.append("Supported properties (most preferred first within each feature):")
-        flagged = {
-            (r.namespace, feature): origin
-            for r in detection.providers
-            for feature, origin in r.overridden.items()
-        }
-        for prop in properties:
-            origin = flagged.get((prop.namespace, prop.feature))
-            lines.append(f"  {prop}" + (f"   [override: {origin}]" if origin else ""))
-    else:
-        lines.append("No supported properties: only the null variant and plain wheels match.")
-    if detection.overrides:
-        lines += ["", "Overrides in effect:"]
-        for row in detection.overrides:
-            if row.get("disabled"):
-                lines.append(f"  {row['namespace']}: disabled  (set by {row['variable']})")
-            else:
-                values = ", ".join(row["values"]) or "(absent)"
-                target = f"{row['namespace']} :: {row['feature']}"
-                lines.append(f"  {target} = {values}  (set by {row['variable']})")
-    if detection.plugins:
-        lines += ["", "Third-party plugins:"]
-        for plugin in detection.plugins:
-            dist = f" from {plugin['distribution']}" if plugin.get("distribution") else ""
-            lines.append(f"  {plugin['name']} ({plugin['value']}{dist}): {plugin['state']}")
-    failed = detection.failed
-    if failed:
-        names = ", ".join(r.namespace for r in failed)
-        lines += [
-            "",
-            f"{len(failed)} provider(s) failed ({names}); the others are unaffected. "
-            "Re-run with -v for details, --strict to make this an error.",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _print_tracebacks(detection: Detection, stream: TextIO) -> None:
-    for result in detection.providers:
         if result.traceback:
-            stream.write(f"--- {result.namespace} ({result.plugin}) ---\n{result.traceback}\n")
+            sys.stderr.write(f"--- {result.namespace} ({result.plugin}) ---\n{result.traceback}\n")
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     system = load_system(args.machine)
     detection = run_detection(args, system)
-    out.write(render_json(detection) + "\n" if args.json else render_text(detection))
     if args.lock:
         from .lock import write_lock
 
         try:
             path = write_lock(detection, args.lock)
-        except OSError as exc:
-            raise UsageError(f"cannot write lock file {args.lock}: {exc.strerror or exc}") from None
-        log.warning("wrote lock file %s", path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--lock: cannot write {args.lock!r}: {_why(exc)}") from None
     if args.verbose:
-        _print_tracebacks(detection, sys.stderr)
-    if args.strict and detection.failed:
-        return 1
-    return 0
+        _explain(detection)
+    if args.json:
+        out.write(render_json(detection) + "\n")
+    else:
+        term = Terminal.for_stream(out, color=args.color)
+        out.write(render_text(detection, term, verbose=args.verbose, strict=args.strict))
+    if args.lock:
+        log.warning("wrote lock file %s", path)
+    return 1 if args.strict and detection.failed else 0
+
+
+def _why(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or exc)
+
+
+def new_directory(path: str, what: str) -> Path:
+    """*path* as an empty directory we may write into, or a :class:`UsageError`."""
+    target = Path(path)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UsageError(f"{what}: {path!r} exists and is not a directory; give a new directory")
+    try:
+        if target.is_dir() and any(target.iterdir()):
+            raise UsageError(f"{what}: {path!r} is not empty; give a new or empty directory")
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot create {path!r}: {_why(exc)}") from None
+    return target
 
 
 def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     from .replay import RecordingSystem
+    from .settings import InvalidSetting
     from .system import LiveSystem
 
-    recorder = RecordingSystem(LiveSystem(timeout=args.timeout))
+    new_directory(args.directory, "record DIR")
+    try:
+        recorder = RecordingSystem(LiveSystem(timeout=args.timeout))
+    except InvalidSetting as exc:
+        raise UsageError(str(exc)) from None
     detection = run_detection(args, recorder)
     reported = {
         "tool_version": __version__,
         "properties": [str(p) for p in detection.properties],
         "status": {r.namespace: r.status for r in detection.providers},
     }
-    path = recorder.save(
-        args.directory,
-        description="recorded with `python -m variant_providers record`",
-        provenance={"source": "recorded", "redacted": True},
-        reported=reported,
-    )
-    out.write(render_text(detection))
+    try:
+        path = recorder.save(
+            args.directory,
+            description="recorded with `variant-providers record`",
+            provenance={"source": "recorded", "redacted": True},
+            reported=reported,
+        )
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"record DIR: cannot write into {args.directory!r}: {_why(exc)}") from None
+    out.write(render_text(detection, Terminal.for_stream(out)))
     log.warning("recorded this machine into %s; replay with: report --machine %s", path, path)
     return 0
 
 
 def _cmd_new_provider(args: argparse.Namespace, out: TextIO) -> int:
-    from .scaffold import NewProviderError, new_provider
+    from .scaffold import NewProviderError, install_hint, new_provider
 
     try:
         files = new_provider(args.name, args.directory)
     except NewProviderError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(
+            f"new-provider DIR: cannot write {args.directory!r}: {_why(exc)}"
+        ) from None
     for path in files:
         out.write(f"created {path}\n")
-    out.write(
-        f"\nNext: cd {args.directory} && python -m pip install -e . pytest && python -m pytest\n"
-    )
+    out.write(f"\nNext:\n  cd {args.directory}\n")
+    for line in install_hint():
+        out.write(f"  {line}\n")
     return 0
+
+
+def _prepare_streams(out: TextIO) -> None:
+    """Never crash on a character the console cannot encode (``PYTHONIOENCODING=ascii``)."""
+    for stream in {id(s): s for s in (out, sys.stderr)}.values():
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and Terminal.for_stream(stream).ascii:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """Entry point; returns the exit code."""
     stream = sys.stdout if out is None else out
-    parser = _build_parser()
+    parser = _build_parser(prog_name())
     args = parser.parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,
     )
+    _prepare_streams(stream)
+    from .trace import set_status_stream
+
+    set_status_stream(sys.stderr if _is_terminal(sys.stderr) and not verbose else None)
     try:
         code: int = args.handler(args, stream)
     except UsageError as exc:
-        sys.stderr.write(f"{parser.prog}: error: {exc}\n")
+        sys.stderr.write(f"{parser.prog} {args.command}: error: {exc}\n")
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if verbose:
+            raise
+        sys.stderr.write(
+            f"{parser.prog} {args.command}: error: {type(exc).__name__}: {exc} "
+            "(re-run with -v for the traceback)\n"
+        )
+        return 1
+    finally:
+        set_status_stream(None)
     return code
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

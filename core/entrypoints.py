@@ -97,7 +97,50 @@ def _save(path: Path, doc: Any) -> None:
             json.dump(doc, fh)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return
+    prune(path.parent, keep=path)
+
+
+#: Remembered lists kept per cache directory, and how long an unused one lives.
+KEEP_LISTS = 8
+LIST_MAX_AGE = 30 * 24 * 3600.0
+
+
+def prune(directory: Path, keep: Optional[Path] = None, now: Optional[float] = None) -> int:
+    """Delete stale remembered lists (one is written per distinct ``sys.path``).
+
+    A list unused for :data:`LIST_MAX_AGE` goes, and beyond the
+    :data:`KEEP_LISTS` most recently written ones the oldest go too; *keep*
+    (the list just written) always stays.  Returns how many were deleted.
+    """
+    import time
+
+    now = time.time() if now is None else now
+    found = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if (
+                    name.startswith("entry-points-")
+                    and name.endswith(".json")
+                    and entry.is_file(follow_symlinks=False)
+                ):
+                    found.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+    except OSError:
+        return 0
+    found.sort(reverse=True)
+    removed = 0
+    for index, (mtime, name) in enumerate(found):
+        if keep is not None and os.path.basename(name) == keep.name:
+            continue
+        if index >= KEEP_LISTS or now - mtime > LIST_MAX_AGE:
+            try:
+                os.unlink(name)
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def load(value: str) -> Any:

@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import pluggy
 
@@ -33,9 +33,11 @@ from .cache import ERROR_TTL, DetectionCache
 from .deadline import Deadline, DeadlineSystem
 from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
-from .overrides import Overrides, read_overrides
+from .overrides import DISABLE_VAR, Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
+from .settings import MAX_TIMEOUT, InvalidSetting, check_names, seconds
 from .system import DEFAULT_TIMEOUT, LiveSystem, PlatformInfo, System, SystemProxy, timeout_from
+from .trace import traced
 
 __all__ = [
     "PLUGINS_VAR",
@@ -131,8 +133,13 @@ class ProviderResult:
 
 
 @dataclass(frozen=True)
-class Detection:
-    """The result of one detection run: one :class:`ProviderResult` per provider."""
+class Detection(Mapping[str, ProviderResult]):
+    """The result of one detection run: one :class:`ProviderResult` per provider.
+
+    A read-only mapping of namespace to result, in report order, so
+    ``"nvidia" in detection``, ``list(detection)``, ``len(detection)`` and
+    ``detection.get("nvidia")`` mean what they say.
+    """
 
     providers: Tuple[ProviderResult, ...]
     duration_ms: float = 0.0
@@ -163,17 +170,25 @@ class Detection:
     def cache_hits(self) -> int:
         return sum(r.cache_age_s is not None for r in self.providers)
 
-    def get(self, namespace: str) -> Optional[ProviderResult]:
+    def get(  # type: ignore[override]  # the default may be of any type, as dict.get's
+        self, namespace: str, default: Optional[ProviderResult] = None
+    ) -> Optional[ProviderResult]:
         for result in self.providers:
             if result.namespace == namespace:
                 return result
-        return None
+        return default
 
     def __getitem__(self, namespace: str) -> ProviderResult:
         result = self.get(namespace)
         if result is None:
             raise KeyError(namespace)
         return result
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.namespaces)
+
+    def __len__(self) -> int:
+        return len(self.providers)
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,7 @@ class Host:
         plugins: Iterable[object] = (),
         allow: Optional[str] = None,
         remember_entry_points: bool = True,
+        allow_origin: Optional[str] = None,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._remember_entry_points = remember_entry_points
@@ -245,6 +261,9 @@ class Host:
         self._failures: List[_Failure] = []
         self._third_party: set[str] = set()
         self.plugin_report: List[Dict[str, str]] = []
+        #: Where the plugin policy came from, for messages (``--no-plugins`` …).
+        self._policy_origin = allow_origin or (PLUGINS_VAR if allow is None else "allow=")
+        self._policy_problem: Optional[str] = None
         if builtins:
             from .providers import BUILTIN_PROVIDERS
 
@@ -272,11 +291,24 @@ class Host:
         from .entrypoints import discover, load
 
         allowed, denied = _plugin_policy(policy)
-        store = DetectionCache.from_environ(os.environ) if self._remember_entry_points else None
-        for ep in discover(hookspecs.PROJECT_NAME, store.directory if store else None):
+        try:
+            store = DetectionCache.from_environ(os.environ) if self._remember_entry_points else None
+        except InvalidSetting:
+            store = None  # reported by detect(), which reads the same variable
+        found = discover(hookspecs.PROJECT_NAME, store.directory if store else None)
+        try:
+            check_names(
+                {*(allowed or ()), *denied},
+                [ep.name for ep in found],
+                self._policy_origin,
+                "installed plugin",
+            )
+        except InvalidSetting as exc:
+            self._policy_problem = str(exc)
+        for ep in found:
             row = {"name": ep.name, "value": ep.value, "distribution": ep.distribution}
             if ep.name in denied or (allowed is not None and ep.name not in allowed):
-                self.plugin_report.append({**row, "state": f"blocked by {PLUGINS_VAR}"})
+                self.plugin_report.append({**row, "state": f"blocked by {self._policy_origin}"})
                 continue
             if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
                 continue
@@ -344,6 +376,10 @@ class Host:
         an unusable lock file.
         """
         start = time.perf_counter()
+        if timeout is not None:
+            timeout = seconds(timeout, "timeout", maximum=MAX_TIMEOUT)
+        if self._policy_problem:
+            raise InvalidSetting(self._policy_problem)
         system = LiveSystem(timeout=timeout) if system is None else system
         overrides = read_overrides(system)
         lock_path = lock if lock is not None else system.getenv(LOCK_VAR)
@@ -361,6 +397,9 @@ class Host:
                     f"no provider offers namespace {', '.join(map(repr, missing))} "
                     f"(known: {', '.join(sorted(known)) or 'none'})"
                 )
+        check_names(
+            overrides.disabled, [r.provider.namespace for r in found], DISABLE_VAR, "provider"
+        )
         live = isinstance(system, LiveSystem) and system.source == "live"
         store = _open_cache(system, cache, live)
         limit = (
@@ -447,6 +486,8 @@ class Host:
                 if ns in runs:
                     outcome = runs[ns].result()
                     result = _from_child(reg, outcome)
+                    if result.status in ("error", "timeout"):  # the child's own time is lost
+                        result = _timed(result, runs[ns].started)
                     env_read = outcome.get("env") if isinstance(outcome.get("env"), dict) else None
                 else:
                     result, env_read = finished[ns]
@@ -523,7 +564,8 @@ def _open_cache(system: System, cache: Optional[bool], live: bool) -> Optional[D
     if cache is False or (cache is None and not live):
         return None
     environ = getattr(system, "environ_for_cache", None)
-    return DetectionCache.from_environ(environ if environ is not None else os.environ)
+    store = DetectionCache.from_environ(environ if environ is not None else os.environ)
+    return store if store is not None and store.writable() else None
 
 
 def _boot_id(system: System) -> str:
@@ -609,7 +651,7 @@ def run_tracked(
     reg: _Registered, system: System
 ) -> Tuple[ProviderResult, Dict[str, Optional[str]]]:
     """Run one provider and also return the environment variables it read."""
-    tracker = _EnvTracker(system)
+    tracker = _EnvTracker(traced(system, reg.provider.namespace))
     result = run_provider(reg.provider, tracker, plugin=reg.plugin)
     return result, tracker.read
 

@@ -8,6 +8,12 @@ project, replacing the placeholder vendor ``acme`` by NAME::
       src/NAME_variant_provider/      __init__.py (plugin-API object), plugin.py, detect.py
       tests/test_provider.py          conformance + fixture tests
       tests/machines/NAME-*/          recorded machines with expected blocks
+      README.md, .gitignore           how to install and test it
+      .github/workflows/test.yml      a CI example
+
+variant-providers is not on PyPI yet, so the generated README and the
+"next steps" printed by the command install it from a path or a git URL
+first (:func:`install_hint` names the checkout this copy runs from).
 """
 
 from __future__ import annotations
@@ -50,9 +56,18 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
             f"invalid provider name {name!r}: it is the namespace, so it must match "
             "[a-z0-9_]+ and start with a letter"
         )
+    from .providers import BUILTIN_PROVIDERS
+
+    if name in BUILTIN_PROVIDERS:
+        raise NewProviderError(
+            f"{name!r} is a built-in namespace of variant-providers "
+            f"({', '.join(BUILTIN_PROVIDERS)}); choose your own vendor's name"
+        )
     target = Path(directory)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise NewProviderError(f"{str(target)!r} exists and is not a directory")
     if target.exists() and any(target.iterdir()):
-        raise NewProviderError(f"{target} exists and is not empty")
+        raise NewProviderError(f"{str(target)!r} exists and is not empty")
     source = _template_dir()
     package = f"{name}_variant_provider"
     plan: Dict[Path, Path] = {
@@ -61,6 +76,9 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
         source / "plugin.py": target / "src" / package / "plugin.py",
         source / "detect.py": target / "src" / package / "detect.py",
         source / "test_provider.py.in": target / "tests" / "test_provider.py",
+        source / "README.md.in": target / "README.md",
+        source / "gitignore.in": target / ".gitignore",
+        source / "ci.yml.in": target / ".github" / "workflows" / "test.yml",
     }
     for machine in sorted((source / "machines").iterdir()):
         for path in sorted(machine.rglob("*")):
@@ -76,3 +94,39 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
             shutil.copyfile(src, dest)
         written.append(dest)
     return written
+
+
+def install_hint() -> List[str]:
+    """The commands that install a generated project in a fresh virtual environment.
+
+    variant-providers comes first, from the checkout this copy runs from when
+    it is one (an editable or source install), else from the place
+    ``direct_url.json`` records, else from a path or git URL to fill in.
+    """
+    return [
+        "python -m venv .venv && . .venv/bin/activate",
+        f"python -m pip install {_our_source()}",
+        'python -m pip install -e ".[test]"',
+        "python -m pytest",
+    ]
+
+
+def _our_source() -> str:
+    checkout = Path(__file__).resolve().parent.parent
+    pyproject = checkout / "pyproject.toml"
+    try:
+        if 'name = "variant-providers"' in pyproject.read_text(encoding="utf-8"):
+            return str(checkout)
+    except OSError:
+        pass
+    try:
+        import json
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        text = distribution("variant-providers").read_text("direct_url.json")
+        url = json.loads(text or "{}").get("url")
+        if isinstance(url, str) and url:
+            return url.removeprefix("file://")
+    except (PackageNotFoundError, ValueError, AttributeError):
+        pass
+    return "PATH-OR-GIT-URL-OF-variant-providers"

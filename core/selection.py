@@ -146,7 +146,9 @@ def _detected(detection: DetectionLike) -> Tuple[List[VariantProperty], Dict[str
         for result in getattr(detection, "providers", ()):
             namespace = getattr(result, "namespace", None)
             if isinstance(namespace, str):
-                statuses[namespace] = str(getattr(result, "status", ""))
+                status = str(getattr(result, "status", ""))
+                why = getattr(result, "error", None) or getattr(result, "reason", "")
+                statuses[namespace] = f"{status}: {why}" if why else status
     if isinstance(props_source, (str, bytes)):
         raise TypeError("detection must be a Detection or a sequence of properties, not a string")
     props = [p if isinstance(p, VariantProperty) else parse_property(p) for p in props_source]
@@ -347,7 +349,7 @@ class _Explainer:
                 )
                 continue
             status = self.statuses.get(ns)
-            detail = f" (provider status: {status})" if status else ""
+            detail = f" (the {ns} provider reported {status})" if status else ""
             clauses.append(
                 f"needs namespace `{ns}`; this machine reports no `{ns}` properties{detail}"
             )

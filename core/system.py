@@ -49,6 +49,7 @@ from typing import (
 from .children import ABANDONED, ChildOutputTooLarge, ChildTimeout, kill_process_group
 from .safefs import loads_json
 from .safefs import read_bytes as _safe_read
+from .settings import MAX_TIMEOUT, seconds
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -440,12 +441,6 @@ def _ms_since(start: float) -> float:
 
 
 def timeout_from(environ: Mapping[str, str]) -> Optional[float]:
-    """The positive number of seconds in :data:`TIMEOUT_VAR`, or ``None``."""
+    """:data:`TIMEOUT_VAR` in seconds; a bad value is an ``InvalidSetting``, not ignored."""
     text = environ.get(TIMEOUT_VAR, "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if value > 0 else None
+    return seconds(text, TIMEOUT_VAR, maximum=MAX_TIMEOUT) if text else None

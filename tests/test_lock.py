@@ -43,9 +43,11 @@ def test_the_environment_variable_and_the_report_say_so(
     machine = FIXTURE_MACHINES / "nvidia-h100-sxm-570"
     assert report(["report", "--machine", str(machine), "--lock", str(lock)])[0] == 0
     monkeypatch.setenv("VARIANT_PROVIDERS_LOCK", str(lock))
+    monkeypatch.setenv("COLUMNS", "300")
     code, text = report(["report"])
     assert code == 0
-    assert f"machine: lock {lock}" in text.splitlines()[0]
+    header = text.split("\n\n", 1)[0]  # wrapped to the width at its " · " separators
+    assert f"machine: lock {lock} · " in header
     assert "nvidia :: sm_arch :: 90_real" in text
     results = read_lock(lock)
     assert [r.namespace for r in results][:1] == ["nvidia"]

@@ -12,6 +12,7 @@ from variant_providers.cli import main
 from variant_providers.host import Host
 from variant_providers.overrides import InvalidOverride, parse_overrides
 from variant_providers.replay import ReplaySystem
+from variant_providers.settings import InvalidSetting
 
 from .conftest import MachineFactory
 
@@ -147,10 +148,14 @@ def test_disable_skips_the_provider_entirely(make_machine: MachineFactory) -> No
             yield Provider("demo", lambda s: calls.append(1) or [])  # type: ignore[func-returns-value]
 
     host = Host(builtins=False, entry_points=False, plugins=[Counting()])
-    machine = make_machine(env={"VARIANT_PROVIDERS_DISABLE": "demo, other"})
+    machine = make_machine(env={"VARIANT_PROVIDERS_DISABLE": "demo, demo"})
     result = host.detect(ReplaySystem(machine))["demo"]
     assert result.status == "disabled" and calls == []
     assert "VARIANT_PROVIDERS_DISABLE" in result.reason
+    typo = make_machine(env={"VARIANT_PROVIDERS_DISABLE": "demo, demoo"})
+    with pytest.raises(InvalidSetting, match=r"VARIANT_PROVIDERS_DISABLE: .*'demoo'.*known: demo"):
+        host.detect(ReplaySystem(typo))
+    assert calls == [], "a typo stops the run before any provider"
 
 
 def test_cli_flags_overrides_and_rejects_bad_text(

@@ -186,7 +186,12 @@ def test_detection_object_statuses_explain_missing_namespaces() -> None:
     detection = SimpleNamespace(
         properties=[VariantProperty("x86_64", "level", "v3")],
         providers=(
-            SimpleNamespace(namespace="nvidia", status="not-detected", features=()),
+            SimpleNamespace(
+                namespace="nvidia",
+                status="error",
+                features=(),
+                error="NVIDIA driver/library version mismatch (NVML error 18)",
+            ),
             SimpleNamespace(
                 namespace="x86_64", status="ok", features=(FeatureConfig("level", ["v3"]),)
             ),
@@ -196,7 +201,8 @@ def test_detection_object_statuses_explain_missing_namespaces() -> None:
     assert selection.ranked == ("null",)
     assert selection.rejected["cu126"] == (
         "needs namespace `nvidia`; this machine reports no `nvidia` properties "
-        "(provider status: not-detected)"
+        "(the nvidia provider reported error: NVIDIA driver/library version mismatch "
+        "(NVML error 18))"
     )
 
 
@@ -275,11 +281,13 @@ def test_match_text() -> None:
     assert args.handler is run_match
     assert run_match(args, out) == 0
     text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80, "wrapped to 80 columns"
+    flat = " ".join(text.split())  # the same text with the wrapping undone
     assert "best: cu126" in text
-    assert "   1. cu126  (nvidia :: cuda_version_lower_bound :: 12.6; " in text
-    assert "nvidia :: sm_arch :: 50_real, 60_real, 70_real" in text
+    assert "1. cu126 (nvidia :: cuda_version_lower_bound :: 12.6; " in flat
+    assert "nvidia :: sm_arch :: 50_real, 60_real, 70_real" in flat
     assert "   2. null  (no properties)" in text
-    assert "cu128  needs `nvidia :: sm_arch :: 100_real`" in text
+    assert "cu128 needs `nvidia :: sm_arch :: 100_real`" in flat
 
 
 @pytest.mark.usefixtures("this_machine")
