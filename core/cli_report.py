@@ -261,7 +261,10 @@ def _properties(detection: Detection, term: Terminal) -> List[str]:
     }
     for prop in properties:
         origin = flagged.get((prop.namespace, prop.feature))
-        lines.append(term.fit(f"  {prop}" + (f"   [override: {origin}]" if origin else "")))
+        line = f"  {prop}" + (f"   [override: {origin}]" if origin else "")
+        if origin and len(line) > term.width:  # the variable is named under "Overrides"
+            line = f"  {prop}   [override]"
+        lines.append(term.fit(line))
     return lines
 
 
@@ -273,9 +276,11 @@ def _overrides(detection: Detection, term: Terminal) -> List[str]:
         if row.get("disabled"):
             text = f"{row['namespace']}: disabled  (set by {row['variable']})"
         else:
-            values = ", ".join(row["values"]) or "(absent)"
+            shown = list(row["values"])
+            values = ", ".join(shown[:4]) + (f", …(+{len(shown) - 4})" if len(shown) > 4 else "")
             target = f"{row['namespace']} :: {row['feature']}"
-            text = f"{target} = {values}  (set by {row['variable']})"
+            origin = row["variable"] + (f"={row['value']}" if "value" in row else "")
+            text = f"{target} = {values or '(absent)'}  (set by {origin})"
         lines += term.wrap(text, "  ", "      ")
     return lines
 

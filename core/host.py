@@ -31,6 +31,7 @@ import pluggy
 from . import hookspecs
 from .cache import ERROR_TTL, DetectionCache
 from .deadline import Deadline, DeadlineSystem
+from .force import Forced, describe_forced, mark_forced, read_forced
 from .lock import LOCK_VAR, read_lock
 from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
 from .overrides import DISABLE_VAR, Overrides, read_overrides
@@ -413,6 +414,7 @@ class Host:
 
         # Validate, then start third-party children first so they run in parallel.
         plan: List[Tuple[_Registered, Optional[ProviderResult]]] = []
+        forced: Dict[str, Tuple[Forced, ...]] = {}
         taken: Dict[str, str] = {}
         for reg in found:
             provider = reg.provider
@@ -445,6 +447,7 @@ class Host:
                     )
                 )
                 continue
+            forced[provider.namespace] = read_forced(provider, system)
             plan.append((reg, None))
 
         keys: Dict[str, Optional[str]] = {}
@@ -495,7 +498,8 @@ class Host:
                 key = keys.get(ns)
                 if store is not None and key is not None and env_read is not None:
                     _store_result(store, ns, key, result, env_read)
-            ordered.append(_apply_overrides(results[ns], overrides, reg.provider))
+            marked = mark_forced(results[ns], forced.get(ns, ()))
+            ordered.append(_apply_overrides(marked, overrides, reg.provider))
 
         ordered += _override_only(overrides, ordered, wanted)
         if wanted is None:
@@ -515,7 +519,7 @@ class Host:
             str(getattr(system, "source", "live")),
             system.platform,
             cache_dir=str(store.directory) if store is not None else None,
-            overrides=tuple(_describe_overrides(overrides)),
+            overrides=tuple(describe_forced(forced, ordered) + _describe_overrides(overrides)),
             plugins=tuple(self.plugin_report),
         )
 

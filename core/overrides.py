@@ -21,7 +21,11 @@ the environment of the machine being detected:
     report status ``disabled`` and support nothing.
 
 The vendor force variables (``NV_VARIANT_PROVIDER_FORCE_SM_ARCH`` …) keep
-working: they are handled by each provider, beside this scheme.
+working: each provider applies its own and declares them on its ``Provider``
+record, so the host checks them (an invalid value is an
+:class:`InvalidOverride` too) and reports them beside these (see
+:mod:`variant_providers.force`).  A name in ``VARIANT_PROVIDERS_DISABLE`` that
+no provider offers is a usage error, not silently ignored.
 """
 
 from __future__ import annotations

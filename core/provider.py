@@ -7,14 +7,22 @@ These records are what plugins hand to the host through the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Tuple, Union
 
 from .model import FeatureConfig
 
 if TYPE_CHECKING:
     from .system import System
 
-__all__ = ["STATUSES", "DetectFunction", "Provider", "ProviderOutput", "lazy"]
+__all__ = [
+    "EVERY_FEATURE",
+    "STATUSES",
+    "DetectFunction",
+    "ForceVariable",
+    "Provider",
+    "ProviderOutput",
+    "lazy",
+]
 
 #: Every status a provider result can have.
 #:
@@ -47,6 +55,39 @@ class ProviderOutput:
     info: Mapping[str, Any] = field(default_factory=dict)
     status: Optional[str] = None
     reason: str = ""
+
+
+#: In :attr:`ForceVariable.features`: every feature the provider reports while it is set.
+EVERY_FEATURE = "*"
+
+
+@dataclass(frozen=True)
+class ForceVariable:
+    """A vendor's own environment variable that forces features of its namespace.
+
+    The provider still applies the value itself (as the vendor's provider
+    does); declaring it lets the host check it before anything runs — an
+    invalid value is a usage error naming the variable, exactly like
+    ``VARIANT_PROVIDERS_OVERRIDE`` — and name it in the report and in the
+    JSON ``overrides`` beside the features it set.
+
+    ``check(value)`` raises ``ValueError`` saying what is wrong with a value
+    (it may return anything; the result is not used).  ``features`` are the
+    features the variable sets (:data:`EVERY_FEATURE`: all it reports while
+    set).  ``needs`` names another variable without
+    which this one has no effect (``…_FORCE_EXTENSIONS`` needs ``…_FORCE_LEVEL``).
+
+    Example::
+
+        ForceVariable(
+            "NV_VARIANT_PROVIDER_FORCE_SM_ARCH", ("sm_arch",), check=parse_forced_sm
+        )
+    """
+
+    variable: str
+    features: Tuple[str, ...]
+    check: Callable[[str], object]
+    needs: str = ""
 
 
 #: The signature of :attr:`Provider.detect`.
@@ -87,6 +128,8 @@ class Provider:
     description: str = ""
     version: str = ""
     fingerprint: Optional[Callable[[System], str]] = None
+    #: The vendor force variables this provider honours (see :class:`ForceVariable`).
+    force_variables: Tuple[ForceVariable, ...] = ()
 
 
 def lazy(target: str) -> Callable[..., Any]:

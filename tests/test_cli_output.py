@@ -21,7 +21,7 @@ from variant_providers.system import NativeFacade, SystemProxy
 from variant_providers.trace import TracingSystem, set_status_stream
 
 from .cli_child import COMMAND, cli
-from .conftest import FIXTURE_MACHINES
+from .conftest import FIXTURE_MACHINES, write_distribution
 
 TORCH = Path(__file__).parent / "data" / "variants" / "torch-like-v0.2.0.json"
 MACHINES = [
@@ -268,3 +268,56 @@ def test_a_slow_probe_shows_a_status_line_on_a_terminal_only() -> None:
     assert shown.endswith("\r\x1b[K"), "the line is erased when the probe answers"
     run = cli("report", "--machine", machine("nvidia-h100-sxm-570"))
     assert "probing" not in run.err, "not a terminal: no status line"
+
+
+def _hanging_plugin(site: Path) -> None:
+    write_distribution(
+        site,
+        "sleepy_provider",
+        "[variant_providers]\nsleepy = vp_sleepy\n",
+        {
+            "vp_sleepy": (
+                "import time\n"
+                "from variant_providers import Provider, hookimpl\n"
+                "def detect(system):\n"
+                "    time.sleep(30)\n"
+                "@hookimpl\n"
+                "def variant_providers():\n"
+                "    yield Provider('sleepy', detect)\n"
+            )
+        },
+    )
+
+
+def test_plugins_time_out_with_their_time_and_are_blamed_on_the_right_option(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    _hanging_plugin(site)
+    env = {"PYTHONPATH": str(site)}
+    run = cli("report", "--json", "--no-cache", "--only", "sleepy", "--timeout", "1", env=env)
+    assert run.code == 0, run.err
+    row = json.loads(run.out)["providers"][0]
+    assert row["status"] == "timeout" and row["duration_ms"] >= 900, row
+    blocked = json.loads(cli("report", "--json", "--no-plugins", env=env).out)["plugins"]
+    assert [p["state"] for p in blocked if p["name"] == "sleepy"] == ["blocked by --no-plugins"]
+    typo = cli("report", env={**env, "VARIANT_PROVIDERS_PLUGINS": "sleepyy"})
+    assert typo.code == 2 and "'sleepyy'" in typo.err and "known: sleepy" in typo.err
+
+
+def test_the_readme_shows_the_new_options() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    use = readme.split("## Use", 1)[1].split("\n## ", 1)[0]
+    for needle in (
+        "variant-providers report",
+        "--only NS[,NS]",
+        "--color auto|always|never",
+        "NO_COLOR",
+        "COLUMNS",
+        "debug trail",
+        "cache dir",
+        "cache clear",
+        "Hints",
+        "usage error",
+    ):
+        assert needle in use, needle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -117,3 +118,64 @@ def test_new_provider_refuses_builtins_and_bad_directories(tmp_path: Path) -> No
 def test_argparse_errors_are_one_line_too() -> None:
     assert_usage_error(cli("report", "--bogus"), "--bogus", "--help")
     assert_usage_error(cli(), "COMMAND")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "accepted"),
+    [
+        ("NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION", "banana", "expected e.g. 12.8"),
+        ("NV_VARIANT_PROVIDER_FORCE_SM_ARCH", "9", "major.minor"),
+        ("AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH", "xyz", "gfx followed by its version"),
+        ("AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH", "gfx942,gfxzz", "'gfxzz'"),
+        ("AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION", "six", "X.Y.Z or X.Y"),
+        ("INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP", "12.99.0", "known: "),
+        ("VARIANT_PROVIDERS_X86_64_FORCE_LEVEL", "v7", "v1, v2, v3 or v4"),
+        ("VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES", "SVE", "[a-z0-9_]+"),
+    ],
+)
+def test_invalid_vendor_force_variables_are_usage_errors(
+    variable: str, value: str, accepted: str
+) -> None:
+    run = cli("report", "--no-cache", env={variable: value})
+    assert_usage_error(run, variable, value.rsplit(",", maxsplit=1)[-1], accepted)
+
+
+def test_vendor_force_variables_are_named_like_our_own_overrides() -> None:
+    env = {
+        "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8",
+        "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0",
+        "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH": "gfx942, gfx90a",
+        "VARIANT_PROVIDERS_OVERRIDE": "amd :: rocm_version :: 6.4",
+    }
+    run = cli("report", "--json", "--no-cache", env=env)
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    rows = {(o["namespace"], o["feature"]): o for o in doc["overrides"]}
+    assert rows[("amd", "gfx_arch")]["variable"] == "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH"
+    assert rows[("amd", "gfx_arch")]["values"] == ["gfx942", "gfx90a"]
+    assert rows[("amd", "gfx_arch")]["value"] == "gfx942, gfx90a"
+    assert rows[("nvidia", "sm_arch")]["variable"] == "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
+    lower = rows[("nvidia", "cuda_version_lower_bound")]
+    assert lower["variable"] == "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION"
+    assert lower["values"][0] == "12.8"
+    assert rows[("amd", "rocm_version")]["variable"] == "VARIANT_PROVIDERS_OVERRIDE"
+    providers = {p["namespace"]: p for p in doc["providers"]}
+    assert providers["amd"]["overridden"] == {
+        "gfx_arch": "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH",
+        "rocm_version": "VARIANT_PROVIDERS_OVERRIDE",
+    }
+    text = cli("report", "--no-cache", env=env, columns=120).out
+    assert "amd :: gfx_arch :: gfx942   [override: AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH]" in text
+    assert "(set by AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH=gfx942, gfx90a)" in text
+    # An empty value means unset, as the vendors read it.
+    quiet = json.loads(cli("report", "--json", env={"NV_VARIANT_PROVIDER_FORCE_SM_ARCH": ""}).out)
+    assert not [o for o in quiet["overrides"] if o["variable"].startswith("NV_")]
+
+
+def test_the_library_refuses_invalid_force_values_too() -> None:
+    from variant_providers.overrides import InvalidOverride
+    from variant_providers.system import LiveSystem
+
+    system = LiveSystem(environ={"AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH": "xyz"})
+    with pytest.raises(InvalidOverride, match="AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH"):
+        detect(system, cache=False)

@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider, lazy
+from variant_providers.provider import EVERY_FEATURE, ForceVariable, Provider, lazy
 
 VERSION = "0.1.0"
 
@@ -20,6 +20,17 @@ def all_configs() -> Sequence[FeatureConfig]:
     ]
 
 
+def check_forced_features(value: str) -> list[str]:
+    """``VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES``: feature names, comma-separated."""
+    from variant_providers.model import is_valid_name
+
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    bad = [n for n in names if not is_valid_name(n)]
+    if bad:
+        raise ValueError(f"invalid feature name(s) {', '.join(map(repr, bad))} ([a-z0-9_]+)")
+    return names
+
+
 @hookimpl
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
@@ -28,4 +39,9 @@ def variant_providers() -> Iterator[Provider]:
         all_configs=all_configs,
         description="AArch64 architecture version and CPU features",
         version=VERSION,
+        force_variables=(
+            ForceVariable(
+                "VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES", (EVERY_FEATURE,), check_forced_features
+            ),
+        ),
     )

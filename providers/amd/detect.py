@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
-from variant_providers.model import FeatureConfig, is_valid_value
+from variant_providers.model import FeatureConfig
 from variant_providers.pci import PCI_DEVICES, read_pci_device
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
@@ -74,6 +74,9 @@ PYAMDGPUINFO_FACADE = NativeFacade(
 )
 
 _FORCE_SPLIT_RE = re.compile(r"[,\s;]+")
+#: An LLVM AMDGPU processor name as ``gfx_arch`` spells it: ``gfx`` + major
+#: (1–2 digits) + minor and stepping (hex digits): gfx803, gfx90a, gfx1151.
+_GFX_TARGET_RE = re.compile(r"gfx[0-9]{1,2}[0-9a-f]{2}")
 _VERSION_PART_RE = re.compile(r"[0-9]{1,4}")
 _SIMPLE_TEXT_RE = re.compile(r"[0-9A-Za-z.+_~-]{1,64}")
 _DECIMAL_RE = re.compile(r"[0-9]{1,20}")
@@ -92,16 +95,17 @@ def parse_forced_gfx(raw: str) -> List[str]:
     Same rule as the existing provider: split on commas, semicolons and
     whitespace, drop empty pieces, keep the order.  Repeated targets are kept
     once (a feature cannot list a value twice); a piece that is not a valid
-    property value is an error.
+    GPU target (``gfx`` and its version, the grammar of ``gfx_arch``) is an
+    error.
     """
     out: List[str] = []
     for token in _FORCE_SPLIT_RE.split(raw.strip()):
         if not token:
             continue
-        if not is_valid_value(token):
+        if not _GFX_TARGET_RE.fullmatch(token):
             raise ForceError(
-                f"{FORCE_GFX_ARCH}: {token!r} is not a valid property value "
-                "(lower-case letters, digits, '_' and '.')"
+                f"{FORCE_GFX_ARCH}: {token!r} is not a GPU target "
+                "(expected gfx followed by its version, e.g. gfx90a, gfx942, gfx1100)"
             )
         if token not in out:
             out.append(token)

@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 from variant_providers.fingerprint import fingerprint_of
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider, lazy
+from variant_providers.provider import ForceVariable, Provider, lazy
 from variant_providers.system import System
 
 from .kfd import TOPOLOGY_NODES
@@ -53,4 +53,16 @@ def variant_providers() -> Iterator[Provider]:
         fingerprint=fingerprint,
         description="AMD ROCm GPU targets (gfx) and installed ROCm version",
         version=VERSION,
+        force_variables=(
+            ForceVariable(
+                "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH",
+                ("gfx_arch",),
+                lazy("variant_providers.providers.amd.detect:parse_forced_gfx"),
+            ),
+            ForceVariable(
+                "AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION",
+                ("rocm_version",),
+                lazy("variant_providers.providers.amd.detect:parse_forced_rocm"),
+            ),
+        ),
     )

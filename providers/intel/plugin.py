@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider, lazy
+from variant_providers.provider import ForceVariable, Provider, lazy
 
 VERSION = "0.1.0"
 
@@ -19,6 +19,19 @@ def all_configs() -> Sequence[FeatureConfig]:
     return [FeatureConfig(FEATURE, KNOWN_IPS, multi_value=True)]
 
 
+def check_forced_ip(value: str) -> str:
+    """``INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP`` must name a device IP we can emit."""
+    from .tables import KNOWN_IPS
+
+    ip = value.strip()
+    if ip not in KNOWN_IPS:
+        raise ValueError(
+            f"INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP={value!r} is not a known device IP "
+            f"(known: {', '.join(KNOWN_IPS)})"
+        )
+    return ip
+
+
 @hookimpl
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
@@ -28,4 +41,9 @@ def variant_providers() -> Iterator[Provider]:
         description="Intel GPU device IPs (Level Zero, PCI device-id fallback)",
         version=VERSION,
         fingerprint=lazy("variant_providers.providers.intel.detect:fingerprint"),
+        force_variables=(
+            ForceVariable(
+                "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP", ("device_ip",), check_forced_ip
+            ),
+        ),
     )

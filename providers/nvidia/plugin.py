@@ -7,7 +7,9 @@ from typing import Iterator, Sequence
 from variant_providers.fingerprint import file_fingerprint
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider, lazy
+from variant_providers.provider import ForceVariable, Provider, lazy
+
+from . import vocab
 
 VERSION = "0.1.0"
 
@@ -36,4 +38,12 @@ def variant_providers() -> Iterator[Provider]:
         fingerprint=fingerprint,
         description="NVIDIA CUDA driver version bounds and GPU architectures (sm_arch)",
         version=VERSION,
+        force_variables=(
+            ForceVariable(
+                vocab.FORCE_CUDA_VAR,
+                (vocab.FEATURE_LOWER, vocab.FEATURE_UPPER),
+                vocab.parse_forced_cuda,
+            ),
+            ForceVariable(vocab.FORCE_SM_VAR, (vocab.FEATURE_SM,), vocab.parse_forced_sm),
+        ),
     )

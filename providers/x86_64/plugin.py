@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import Provider, lazy
+from variant_providers.provider import EVERY_FEATURE, ForceVariable, Provider, lazy
 
 VERSION = "0.2.0"
 
@@ -20,6 +20,27 @@ def all_configs() -> Sequence[FeatureConfig]:
     ]
 
 
+def check_forced_level(value: str) -> int:
+    """``VARIANT_PROVIDERS_X86_64_FORCE_LEVEL``: ``v1`` … ``v4`` (or ``x86-64-v3``, ``3``)."""
+    from .levels import parse_level
+
+    level = parse_level(value)
+    if level is None:
+        raise ValueError(f"{value!r} is not a level (expected v1, v2, v3 or v4)")
+    return level
+
+
+def check_forced_extensions(value: str) -> list[str]:
+    """``VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS``: extension names, comma-separated."""
+    from .tables import ALL_EXTENSIONS
+
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ALL_EXTENSIONS]
+    if unknown:
+        raise ValueError(f"unknown extension(s) {', '.join(map(repr, unknown))}")
+    return names
+
+
 @hookimpl
 def variant_providers() -> Iterator[Provider]:
     yield Provider(
@@ -28,4 +49,13 @@ def variant_providers() -> Iterator[Provider]:
         all_configs=all_configs,
         description="x86-64 psABI micro-architecture level and CPU extensions",
         version=VERSION,
+        force_variables=(
+            ForceVariable("VARIANT_PROVIDERS_X86_64_FORCE_LEVEL", ("level",), check_forced_level),
+            ForceVariable(
+                "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS",
+                (EVERY_FEATURE,),
+                check_forced_extensions,
+                needs="VARIANT_PROVIDERS_X86_64_FORCE_LEVEL",
+            ),
+        ),
     )
