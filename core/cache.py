@@ -20,10 +20,17 @@ An entry is used only when all of these still hold:
   timeouts, which must never stick.
 
 Writes go to a temporary file in the same directory and are renamed into
-place, so a reader sees the old file or the new one, never half of one.
-Anything unreadable, corrupt or foreign is ignored and rewritten.  A cache
-directory that cannot be created (read-only home, no home) disables caching
-silently.
+place, so a reader sees the old file or the new one, never half of one (see
+:mod:`variant_providers.atomic`).  Anything unreadable, corrupt or foreign is
+ignored and rewritten.  A cache directory that cannot be created (read-only
+home, no home) disables caching silently.
+
+A cache may be shared (a common ``VARIANT_PROVIDERS_CACHE_DIR``), and root
+must not take another user's word for what the machine supports, nor for
+which modules to import.  So an entry is read only when it and its directory
+belong to the current user and nobody else can write them (as pip requires
+of its cache); an entry or directory that fails this is ignored, reported
+once on stderr, and never written into.
 """
 
 from __future__ import annotations
@@ -37,6 +44,14 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
+from .safefs import (
+    UntrustedFile,
+    dumps_json,
+    loads_json,
+    read_bytes,
+    report_untrusted,
+    untrusted_reason,
+)
 from .settings import MAX_TTL, seconds
 
 __all__ = [
@@ -47,6 +62,8 @@ __all__ = [
     "ERROR_TTL",
     "DetectionCache",
     "default_cache_dir",
+    "read_private_json",
+    "write_private_json",
 ]
 
 log = logging.getLogger("variant_providers")
@@ -57,6 +74,8 @@ CACHE_TTL_VAR = "VARIANT_PROVIDERS_CACHE_TTL"
 CACHE_FORMAT = 1
 DEFAULT_TTL = 24 * 3600.0
 ERROR_TTL = 60.0
+#: Largest cache entry read back; real ones are a few kilobytes.
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Optional[Path]:
@@ -102,7 +121,7 @@ class DetectionCache:
         A cache that can never be written is off, not a miss on every run.
         """
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError:
             return False
         return os.access(self.directory, os.W_OK | os.X_OK)
@@ -120,11 +139,7 @@ class DetectionCache:
         self, namespace: str, key: str, now: Optional[float] = None
     ) -> Optional[Dict[str, Any]]:
         """The stored entry for *namespace* if it matches *key* and is fresh."""
-        path = self._path(namespace)
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None
+        entry = read_private_json(self._path(namespace))
         if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
             return None
         if entry.get("key") != key or not isinstance(entry.get("result"), dict):
@@ -142,22 +157,54 @@ class DetectionCache:
     def save(self, namespace: str, key: str, entry: Dict[str, Any], ttl: float) -> bool:
         """Store *entry* atomically; False (and nothing raised) when it cannot."""
         doc = {"format": CACHE_FORMAT, "key": key, "created": time.time(), "ttl": ttl, **entry}
-        import tempfile
-
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{namespace}.", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(doc, fh, sort_keys=True)
-                os.replace(tmp, self._path(namespace))
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_private_json(self._path(namespace), doc)
         except (OSError, TypeError, ValueError) as exc:
             log.debug("cache write for %s skipped: %s", namespace, exc)
             return False
         return True
+
+
+def _trusted_dir(directory: Path) -> bool:
+    """Whether *directory* is ours alone; an untrusted one is reported once."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    reason = untrusted_reason(st)
+    if reason:
+        report_untrusted(directory, f"cache directory {reason}")
+        return False
+    return True
+
+
+def read_private_json(path: Path) -> Any:
+    """The JSON document in the private file *path*, or ``None``.
+
+    ``None`` for a missing, unreadable, corrupt or untrusted file (the last
+    reported once), or one in an untrusted directory.
+    """
+    if not _trusted_dir(path.parent):
+        return None
+    try:
+        return loads_json(read_bytes(path, MAX_ENTRY_BYTES, private=True))
+    except UntrustedFile as exc:
+        report_untrusted(path, f"cache entry {exc.strerror}")
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def write_private_json(path: Path, doc: Any) -> None:
+    """Store *doc* in *path* atomically, readable by the current user only.
+
+    Raises :class:`OSError` when the directory cannot be created or is not
+    ours alone, ``ValueError`` when *doc* is not strict JSON.
+    """
+    from .atomic import write_atomic
+
+    data = dumps_json(doc, sort_keys=True).encode("utf-8")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not _trusted_dir(path.parent):
+        raise OSError(f"{path.parent} is not private to this user")
+    write_atomic(path, data, mode=0o600)

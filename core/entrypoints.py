@@ -9,6 +9,12 @@ those directories and their modification times, and rebuilt whenever either
 differs.  One list is kept per distinct ``sys.path`` (it starts with the
 current or script directory, so a tool run from several directories keeps
 one list each).
+
+The remembered list decides what gets imported, so it is read only when it
+is the current user's own (see :func:`variant_providers.cache.read_private_json`).
+Each distribution's ``entry_points.txt`` is parsed on its own: a malformed
+one, even of a package unrelated to us, is skipped and named (a record with
+``error`` set) instead of breaking discovery.
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ _FORMAT = 1
 
 
 class EntryPointRecord(NamedTuple):
+    """One entry point; with ``error`` set, a distribution whose metadata is broken."""
+
     name: str
     value: str
     distribution: str
+    error: str = ""
 
 
 def _path_state() -> List[Tuple[str, int]]:
@@ -48,16 +57,26 @@ def _scan(group: str) -> List[EntryPointRecord]:
     records: List[EntryPointRecord] = []
     seen = set()
     for dist in distributions():
-        name = dist.metadata["Name"] or ""
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:  # an older copy further down sys.path is shadowed
+        name = ""
+        try:
+            name = str(dist.metadata["Name"] or "")
+            key = re.sub(r"[-_.]+", "-", name).lower()
+            if key in seen:  # an older copy further down sys.path is shadowed
+                continue
+            seen.add(key)
+            found = [
+                EntryPointRecord(str(ep.name), str(ep.value), name)
+                for ep in dist.entry_points
+                if ep.group == group
+            ]
+        except Exception as exc:
+            where = getattr(dist, "_path", None)
+            label = name or (str(where) if where is not None else "a distribution")
+            message = str(exc).strip().splitlines()
+            detail = f"{type(exc).__name__}: {message[0][:200]}" if message else type(exc).__name__
+            records.append(EntryPointRecord("", "", label, f"unreadable metadata ({detail})"))
             continue
-        seen.add(key)
-        records += [
-            EntryPointRecord(ep.name, ep.value, name)
-            for ep in dist.entry_points
-            if ep.group == group
-        ]
+        records += found
     return records
 
 
@@ -71,34 +90,41 @@ def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
         digest = hashlib.sha256(json.dumps([p for p, _ in state]).encode()).hexdigest()[:16]
         path = cache_dir / f"entry-points-{digest}.json"
     if path is not None:
-        try:
-            doc: Any = json.loads(path.read_text(encoding="utf-8"))
-            if (
-                doc.get("format") == _FORMAT
-                and doc.get("group") == group
-                and [tuple(p) for p in doc.get("paths", ())] == state
-            ):
-                return [EntryPointRecord(*e) for e in doc["entries"]]
-        except (OSError, ValueError, TypeError, AttributeError):
-            pass
+        remembered = _remembered(path, group, state)
+        if remembered is not None:
+            return remembered
     records = _scan(group)
     if path is not None:
-        _save(path, {"format": _FORMAT, "group": group, "paths": state, "entries": records})
+        from .cache import write_private_json
+
+        doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
+        try:
+            write_private_json(path, doc)
+        except (OSError, ValueError):
+            return records
+        prune(path.parent, keep=path)
     return records
 
 
-def _save(path: Path, doc: Any) -> None:
-    import tempfile
+def _remembered(
+    path: Path, group: str, state: List[Tuple[str, int]]
+) -> Optional[List[EntryPointRecord]]:
+    """The stored list when it is ours, well-formed and still current."""
+    from .cache import read_private_json
 
+    doc = read_private_json(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".entry-points.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-        os.replace(tmp, path)
-    except OSError:
-        return
-    prune(path.parent, keep=path)
+        if (
+            doc.get("format") == _FORMAT
+            and doc.get("group") == group
+            and [tuple(p) for p in doc.get("paths", ())] == state
+        ):
+            entries = [EntryPointRecord(*e) for e in doc["entries"]]
+            if all(isinstance(f, str) for e in entries for f in e):
+                return entries
+    except (KeyError, TypeError, AttributeError):
+        pass
+    return None
 
 
 #: Remembered lists kept per cache directory, and how long an unused one lives.

@@ -37,7 +37,15 @@ from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_vali
 from .overrides import DISABLE_VAR, Overrides, read_overrides
 from .provider import STATUSES, Provider, ProviderOutput
 from .settings import MAX_TIMEOUT, InvalidSetting, check_names, seconds
-from .system import DEFAULT_TIMEOUT, LiveSystem, PlatformInfo, System, SystemProxy, timeout_from
+from .system import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    LiveSystem,
+    PlatformInfo,
+    System,
+    SystemProxy,
+    timeout_from,
+)
 from .trace import traced
 
 __all__ = [
@@ -300,13 +308,17 @@ class Host:
         try:
             check_names(
                 {*(allowed or ()), *denied},
-                [ep.name for ep in found],
+                [ep.name for ep in found if not ep.error],
                 self._policy_origin,
                 "installed plugin",
             )
         except InvalidSetting as exc:
             self._policy_problem = str(exc)
         for ep in found:
+            if ep.error:  # a distribution with broken metadata: named, never imported
+                row = {"name": ep.distribution, "value": "entry_points.txt"}
+                self.plugin_report.append({**row, "state": f"skipped: {ep.error}"})
+                continue
             row = {"name": ep.name, "value": ep.value, "distribution": ep.distribution}
             if ep.name in denied or (allowed is not None and ep.name not in allowed):
                 self.plugin_report.append({**row, "state": f"blocked by {self._policy_origin}"})
@@ -650,6 +662,11 @@ class _EnvTracker(SystemProxy):
         self.read[name] = value
         return default if value is None else value
 
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        # PATH decides which program runs: a tool added to PATH must be a cache miss.
+        self.getenv("PATH")
+        return self.inner.run(argv, timeout)
+
 
 def run_tracked(
     reg: _Registered, system: System
@@ -817,7 +834,8 @@ def _coerce_features(raw: Any) -> Tuple[FeatureConfig, ...]:
 def _json_safe(info: Any) -> Dict[str, Any]:
     if not isinstance(info, Mapping):
         raise ValueError(f"info must be a mapping, not {type(info).__name__}")
-    result: Dict[str, Any] = json.loads(json.dumps(dict(info), default=str))
+    # Strict: NaN or Infinity in info is the provider's invalid output, never ours.
+    result: Dict[str, Any] = json.loads(json.dumps(dict(info), default=str, allow_nan=False))
     return result
 
 

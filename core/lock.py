@@ -30,13 +30,13 @@ Readers refuse other formats and versions instead of guessing.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from .model import FeatureConfig, InvalidFeatureConfig, is_valid_name
+from .safefs import dumps_json, loads_json, read_bytes
 
 if TYPE_CHECKING:
     from .host import Detection, ProviderResult
@@ -82,11 +82,16 @@ def lock_document(detection: Detection) -> Dict[str, Any]:
 
 
 def write_lock(detection: Detection, path: str | os.PathLike[str]) -> Path:
-    """Write *detection*'s supported properties to *path* (atomically)."""
+    """Write *detection*'s supported properties to *path* (atomically).
+
+    Refuses (``OSError``) to write through a symlink or to replace anything
+    that is not a regular file; see :mod:`variant_providers.atomic`.
+    """
+    from .atomic import write_atomic
+
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(lock_document(detection), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    text = dumps_json(lock_document(detection), indent=2) + "\n"
+    write_atomic(target, text.encode("utf-8"))
     return target
 
 
@@ -96,9 +101,11 @@ def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
 
     where = str(path)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = loads_json(read_bytes(path))
     except OSError as exc:
         raise InvalidLock(f"{where}: cannot read lock file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidLock(f"{where}: not UTF-8 text (byte {exc.start})") from None
     except ValueError as exc:
         raise InvalidLock(f"{where}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != LOCK_FORMAT:

@@ -23,8 +23,12 @@ import shlex
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from .machine_file import MACHINE_SCHEMA, InvalidMachine, check_root, confined, read_manifest
+from .safefs import dumps_json
+from .safefs import read_bytes as _safe_read
 from .system import (
     DEFAULT_TIMEOUT,
+    MAX_READ_BYTES,
     CommandResult,
     NativeError,
     NativeFacade,
@@ -36,13 +40,6 @@ from .system import (
 )
 
 __all__ = ["MACHINE_SCHEMA", "InvalidMachine", "RecordingSystem", "ReplaySystem", "command_key"]
-
-#: Version of the ``machine.json`` format this code reads and writes.
-MACHINE_SCHEMA = 1
-
-
-class InvalidMachine(ValueError):
-    """A recorded machine directory that cannot be read."""
 
 
 def command_key(argv: Sequence[str]) -> str:
@@ -75,28 +72,12 @@ class ReplaySystem:
         manifest = self.path / "machine.json"
         if self.path.is_file() and self.path.name == "machine.json":
             manifest, self.path = self.path, self.path.parent
-        try:
-            raw = manifest.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InvalidMachine(
-                f"cannot read recorded machine {manifest}: {exc.strerror}"
-            ) from None
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidMachine(f"{manifest}: not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise InvalidMachine(f"{manifest}: the top level must be a JSON object")
-        schema = data.get("schema", MACHINE_SCHEMA)
-        if schema != MACHINE_SCHEMA:
-            raise InvalidMachine(
-                f"{manifest}: machine schema {schema!r} is not supported (this version reads "
-                f"{MACHINE_SCHEMA})"
-            )
+        data = read_manifest(manifest)
+        problems = check_root(self.path)
+        if problems:
+            raise InvalidMachine(problems[0])
         self.data: Dict[str, Any] = data
-        plat = data.get("platform") or {}
-        if not isinstance(plat, dict) or "system" not in plat or "machine" not in plat:
-            raise InvalidMachine(f"{manifest}: 'platform' needs at least 'system' and 'machine'")
+        plat = data["platform"]
         self._platform = PlatformInfo(
             str(plat["system"]), str(plat["machine"]), str(plat.get("release", ""))
         )
@@ -137,7 +118,8 @@ class ReplaySystem:
     # -- files --------------------------------------------------------------------
 
     def _rooted(self, path: str) -> Path:
-        return self._root / path.lstrip("/")
+        # Never outside the recording, even through a link added after loading.
+        return confined(self._root, path.lstrip("/"))
 
     def _check_error(self, path: str) -> None:
         # An error recorded on a directory applies to everything below it.
@@ -153,16 +135,17 @@ class ReplaySystem:
         p = _norm(path)
         self._check_error(p)
         if p in self._files:
-            content = self._files[p]
-            return content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            content: str = self._files[p]
+            return content.encode("utf-8")
         if p in self._dirs:
             raise os_error("EISDIR", path)
         target = self._rooted(p)
-        if target.is_file():
-            return target.read_bytes()
         if target.is_dir():
             raise os_error("EISDIR", path)
-        raise os_error("ENOENT", path)
+        if not os.path.lexists(target):
+            raise os_error("ENOENT", path)
+        # Regular files only, never blocking, capped like the live seam.
+        return _safe_read(target, MAX_READ_BYTES)
 
     def read_text(self, path: str) -> str:
         return self.read_bytes(path).decode("utf-8", "replace")
@@ -478,13 +461,16 @@ class RecordingSystem:
         return True
 
     def save(self, directory: str | os.PathLike[str], **extra: Any) -> Path:
-        """Write ``machine.json`` and ``root/`` into *directory* (created if needed)."""
+        """Write ``machine.json`` and ``root/`` into *directory* (created if needed).
+
+        Links planted inside *directory* are never followed, and only regular
+        files are replaced (:class:`~variant_providers.atomic.SafeTree`).
+        """
+        from .atomic import SafeTree
+
         out = Path(directory)
-        root = out / "root"
-        out.mkdir(parents=True, exist_ok=True)
+        tree = SafeTree(out)
         for path, data in sorted(self._files.items()):
-            dest = root / path.lstrip("/")
-            dest.parent.mkdir(parents=True, exist_ok=True)
             name = path.rsplit("/", 1)[1]
             if name in _SECRET_FILES:
                 data = _scramble(data.decode("utf-8", "replace").strip()).encode() + b"\n"
@@ -493,17 +479,14 @@ class RecordingSystem:
                     data = redact_text(data.decode("utf-8")).encode("utf-8")
                 except UnicodeDecodeError:
                     pass
-            dest.write_bytes(data)
+            tree.write("root" + path, data)
         # Paths that exist but were never read (device nodes such as /dev/nvidia0)
         # become empty placeholder files so that exists() replays as True.
         for path, present in sorted(self._present.items()):
-            if present and not self._is_backed(path) and not self._looks_like_dir(path):
-                dest = root / path.lstrip("/")
-                if not dest.exists():
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    dest.write_bytes(b"")
+            placeholder = present and not self._is_backed(path)
+            if placeholder and not self._looks_like_dir(path) and not tree.exists("root" + path):
+                tree.write("root" + path, b"")
         doc = self.machine_json(**extra)
-        (out / "machine.json").write_text(
-            json.dumps(doc, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-        )
+        text = dumps_json(doc, indent=2, sort_keys=False) + "\n"
+        tree.write("machine.json", text.encode("utf-8"))
         return out

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import keyword
 import os
-import shutil
 from pathlib import Path
 from typing import Dict, List
 
@@ -64,10 +63,13 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
             f"({', '.join(BUILTIN_PROVIDERS)}); choose your own vendor's name"
         )
     target = Path(directory)
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise NewProviderError(f"{str(target)!r} exists and is not a directory")
-    if target.exists() and any(target.iterdir()):
-        raise NewProviderError(f"{str(target)!r} exists and is not empty")
+    try:
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise NewProviderError(f"{str(target)!r} exists and is not a directory")
+        if target.exists() and any(target.iterdir()):
+            raise NewProviderError(f"{str(target)!r} exists and is not empty")
+    except OSError as exc:
+        raise NewProviderError(f"cannot use {str(target)!r}: {exc.strerror or exc}") from None
     source = _template_dir()
     package = f"{name}_variant_provider"
     plan: Dict[Path, Path] = {
@@ -85,13 +87,25 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
             if path.is_file():
                 rel = Path(_substitute(str(path.relative_to(source / "machines")), name))
                 plan[path] = target / "tests" / "machines" / rel
+    try:
+        return _write_plan(plan, target, name)
+    except OSError as exc:
+        where = exc.filename or target
+        raise NewProviderError(f"cannot create {where}: {exc.strerror or exc}") from None
+
+
+def _write_plan(plan: Dict[Path, Path], target: Path, name: str) -> List[Path]:
+    """Write every template file; links planted in *target* are never followed."""
+    from .atomic import SafeTree
+
+    tree = SafeTree(target)
     written: List[Path] = []
     for src, dest in plan.items():
-        dest.parent.mkdir(parents=True, exist_ok=True)
         if src.suffix in (".py", ".in", ".json", ".toml", ".md"):
-            dest.write_text(_substitute(src.read_text(encoding="utf-8"), name), encoding="utf-8")
+            data = _substitute(src.read_text(encoding="utf-8"), name).encode("utf-8")
         else:
-            shutil.copyfile(src, dest)
+            data = src.read_bytes()
+        tree.write(dest.relative_to(target).as_posix(), data)
         written.append(dest)
     return written
 

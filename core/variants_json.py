@@ -28,11 +28,13 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from ._formats import read_document
 from ._formats.common import kind
+from .safefs import loads_json, open_regular, read_bytes
 from .variants_file import (
     LEGACY_SCHEMA,
     SCHEMA,
@@ -71,7 +73,7 @@ def _decode(text: Union[str, bytes], source: str) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text)
+        return loads_json(text)
     except UnicodeDecodeError as exc:
         raise VariantsJsonError(source, f"byte {exc.start}", "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -90,7 +92,7 @@ def load_variants_json(path: PathLike) -> VariantsFile:
         p = p / "variant.json"
         source = str(p)
     try:
-        raw = p.read_bytes()
+        raw = read_bytes(p)
     except OSError as exc:
         raise VariantsJsonError(source, "", f"cannot read: {exc.strerror or exc}") from None
     parsed = parse_variants_json(raw, source=source)
@@ -120,11 +122,35 @@ def _wheel_label(filename: str) -> Optional[str]:
     return None
 
 
+#: Largest uncompressed ``variant.json`` read from a wheel (a zip bomb stops here).
+MAX_MEMBER_BYTES = 16 * 1024 * 1024
+
+
+def _read_member(wheel: zipfile.ZipFile, name: str, source: str) -> bytes:
+    """One member's bytes, bounded, with a clear error for what zipfile cannot read."""
+    info = wheel.getinfo(name)
+    where = f"{source}!{name}"
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise VariantsJsonError(where, "", f"{info.file_size} bytes uncompressed, too large")
+    try:
+        with wheel.open(info) as member:
+            data = member.read(MAX_MEMBER_BYTES + 1)
+    except NotImplementedError as exc:  # an unknown compression method
+        raise VariantsJsonError(where, "", f"cannot decompress: {exc}") from None
+    except RuntimeError as exc:  # an encrypted member
+        raise VariantsJsonError(where, "", f"cannot read: {exc}") from None
+    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error) as exc:
+        raise VariantsJsonError(where, "", f"corrupt member: {exc}") from None
+    if len(data) > MAX_MEMBER_BYTES:
+        raise VariantsJsonError(where, "", f"larger than {MAX_MEMBER_BYTES} bytes uncompressed")
+    return data
+
+
 def load_wheel_variant_json(path: PathLike) -> VariantsFile:
     """Read ``*.dist-info/variant.json`` from a wheel and check its label."""
     source = str(path)
     try:
-        with zipfile.ZipFile(path) as wheel:
+        with os.fdopen(open_regular(path), "rb") as fh, zipfile.ZipFile(fh) as wheel:
             names = [
                 n
                 for n in wheel.namelist()
@@ -138,7 +164,7 @@ def load_wheel_variant_json(path: PathLike) -> VariantsFile:
                     if not names
                     else f"several variant.json files: {', '.join(sorted(names))}",
                 )
-            raw = wheel.read(names[0])
+            raw = _read_member(wheel, names[0], source)
     except (OSError, zipfile.BadZipFile) as exc:
         raise VariantsJsonError(source, "", f"cannot read wheel: {exc}") from None
     inner = f"{source}!{names[0]}"
