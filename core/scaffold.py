@@ -90,8 +90,8 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
     try:
         return _write_plan(plan, target, name)
     except OSError as exc:
-        where = exc.filename or target
-        raise NewProviderError(f"cannot create {where}: {exc.strerror or exc}") from None
+        where = str(exc.filename or target)
+        raise NewProviderError(f"cannot create {where!r}: {exc.strerror or exc}") from None
 
 
 def _write_plan(plan: Dict[Path, Path], target: Path, name: str) -> List[Path]:
