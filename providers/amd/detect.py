@@ -35,6 +35,7 @@ from variant_providers.system import (
     System,
 )
 
+from .hip import HipScan, hip_libraries, rocm_libraries, scan_hip, windows_sdks
 from .kfd import PhysicalGpu, decode_override, group_physical, read_topology
 from .native import PYAMDGPUINFO
 from .rocm import RocmInstall, find_rocm
@@ -168,6 +169,32 @@ class _Scan:
     info: Dict[str, Any] = field(default_factory=dict)
     status: Optional[str] = None
     reason: str = ""
+    #: ``(rocm_version, source)`` when the scan itself learned it (the HIP runtime).
+    rocm: Optional[Tuple[str, str]] = None
+
+
+def _from_hip(hip: HipScan, info: Dict[str, Any], why: str) -> _Scan:
+    """A :class:`_Scan` of what the HIP runtime (or hipInfo) found."""
+    info = {**info, "hip": hip.info}
+    if hip.devices:
+        info["gpu_count"] = len(hip.devices)
+        info["devices"] = hip.devices
+        rocm = (hip.rocm_version, hip.rocm_source) if hip.rocm_version else None
+        return _Scan(order_targets(hip.targets), hip.source, info, rocm=rocm)
+    status = "timeout" if hip.timed_out else "not-detected"
+    return _Scan([], "", info, status=status, reason=why + "; ".join(hip.attempts))
+
+
+def _scan_windows(system: System) -> _Scan:
+    """Windows: the HIP runtime DLL chosen by :mod:`.hip`, then ``hipInfo.exe``."""
+    sdks = windows_sdks(system)
+    libraries = hip_libraries(system, sdks)
+    if not libraries:
+        return _Scan(
+            info={"hip_sdks": [s.root for s in sdks]},
+            reason="no HIP runtime (amdhip64*.dll) in HIP_PATH, the HIP SDKs or System32",
+        )
+    return _from_hip(scan_hip(system, libraries, sdks), {}, "the HIP runtime lists no GPU: ")
 
 
 class _RocmLookup:
@@ -388,6 +415,14 @@ def _scan_commands(system: System, hints: List[str], rocm: _RocmLookup) -> _Scan
     timed_out |= result.timed_out
     attempts.append(_attempt("rocm_agent_enumerator", result, "no GPU target"))
     info["attempts"] = attempts
+    install = rocm.get()
+    libraries = rocm_libraries(system, install.root) if install else []
+    if not timed_out and libraries and system.exists("/dev/dxg"):
+        # WSL2: the HIP runtime reaches the GPU over /dev/dxg even where rocminfo does not.
+        hip = _from_hip(scan_hip(system, libraries), info, "")
+        if hip.values:
+            return hip
+        attempts += hip.info["hip"].get("attempts", [])
     reason = "KFD sysfs unavailable and " + "; ".join(attempts)
     return _Scan([], "", info, status="timeout" if timed_out else "not-detected", reason=reason)
 
@@ -400,6 +435,8 @@ def _attempt(name: str, result: CommandResult, empty: str) -> str:
 
 
 def _scan(system: System, rocm: _RocmLookup) -> _Scan:
+    if system.platform.is_windows:
+        return _scan_windows(system)
     if not system.platform.is_linux:
         return _Scan(reason=f"no AMD GPU detection on {system.platform.system} (KFD is Linux-only)")
     topo = read_topology(system)
@@ -460,6 +497,9 @@ def detect(system: System) -> ProviderOutput:
     if forced_rocm is not None:
         features.append(FeatureConfig("rocm_version", [forced_rocm]))
         source["rocm_version"] = "override"
+    elif gfx_values and scan is not None and scan.rocm is not None:
+        features.append(FeatureConfig("rocm_version", [scan.rocm[0]]))
+        source["rocm_version"] = scan.rocm[1]
     elif gfx_values and system.platform.is_linux:
         install = rocm.get()
         info["rocm"] = install.to_info() if install is not None else None

@@ -24,20 +24,23 @@ Detection, cheapest first:
 
 from __future__ import annotations
 
-import errno
+from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
 from variant_providers.pci import DISPLAY_CLASS, PciDevice, PciScan, scan_pci
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
+    LibraryPlace,
     NativeError,
     NativeFacade,
     NativeTimeout,
     NativeUnavailable,
     System,
+    find_libraries,
 )
 
+from .fingerprint import LINUX_LOADER, fingerprint, library_dirs
 from .tables import DEVICE_NAMES, KNOWN_IPS, decode_ip, device_ip_values, family_for
 
 __all__ = [
@@ -60,6 +63,10 @@ GPU_DRIVERS = ("i915", "xe")
 
 #: The Level Zero facade; its answer is recorded as ``native.level_zero``.
 LEVEL_ZERO = NativeFacade("level_zero", "variant_providers.providers.intel.native:query")
+
+#: Where the Level Zero loader is on Windows (the GPU and NPU drivers install it;
+#: the name has no ``64``).  On Linux the loader is found by its soname.
+WINDOWS_LOADER = (LibraryPlace("SystemRoot", "System32/ze_loader.dll", "C:\\Windows"),)
 
 #: Environment variables that change which devices Level Zero reports.
 ZE_ENV = ("ZE_AFFINITY_MASK", "ZE_FLAT_DEVICE_HIERARCHY", "ZE_ENABLE_PCI_ID_DEVICE_ORDER")
@@ -131,10 +138,12 @@ def _split_usable(scan: PciScan) -> Tuple[List[PciDevice], List[PciDevice]]:
 # -- Level Zero ---------------------------------------------------------------------------
 
 
-def _ask_level_zero(system: System) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+def _ask_level_zero(
+    system: System, facade: NativeFacade
+) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
     """Run the facade; return ``(answer or None, info["level_zero"])``."""
     try:
-        answer = system.native(LEVEL_ZERO)
+        answer = system.native(facade)
     except NativeTimeout as exc:
         return None, {"status": "timeout", "detail": str(exc)}
     except NativeUnavailable as exc:
@@ -330,6 +339,12 @@ def detect(system: System) -> ProviderOutput:
     forced = (system.getenv(FORCE_VARIABLE) or "").strip()
     if forced:
         return _forced(forced)
+    if system.platform.is_windows:
+        # No PCI sysfs: Level Zero itself enumerates the GPUs (through the display devnodes).
+        libraries = find_libraries(system, WINDOWS_LOADER)
+        if not libraries:
+            return ProviderOutput(reason="no Level Zero loader (System32\\ze_loader.dll)")
+        return _detect_with(system, {}, [], replace(LEVEL_ZERO, args=(libraries,)))
     if not system.platform.is_linux:
         return ProviderOutput(reason=f"no detector for {system.platform.system} yet")
 
@@ -339,7 +354,7 @@ def detect(system: System) -> ProviderOutput:
         info["pci_errors"] = list(scan.errors)
     if not scan.available:
         # No PCI sysfs (a sandbox): only a DRM node justifies asking Level Zero.
-        if not system.exists("/dev/dri"):
+        if not system.exists("/dev/dri") and not system.exists("/dev/dxg"):
             return ProviderOutput(info=info, reason=f"no PCI sysfs ({scan.error}) and no /dev/dri")
         info["pci"] = f"unavailable ({scan.error})"
         usable: List[PciDevice] = []
@@ -349,6 +364,14 @@ def detect(system: System) -> ProviderOutput:
             info["skipped"] = [
                 {**_pci_entry(d), "why": f"bound to {d.driver}, not a GPU driver"} for d in other
             ]
+        if not usable and not other and system.exists("/dev/dxg"):
+            # WSL2: GPUs are projected over /dev/dxg, not on the guest's PCI bus.
+            if not _has_linux_loader(system):
+                return ProviderOutput(
+                    info=info, reason="WSL GPU (/dev/dxg) but no Level Zero loader installed"
+                )
+            info["wsl"] = True
+            return _detect_with(system, info, [], LEVEL_ZERO)
         if not usable:
             reason = "no Intel display device on the PCI bus"
             if other:
@@ -358,11 +381,17 @@ def detect(system: System) -> ProviderOutput:
                     + ")"
                 )
             return ProviderOutput(info=info, reason=reason)
+    return _detect_with(system, info, usable, LEVEL_ZERO)
 
+
+def _detect_with(
+    system: System, info: Dict[str, Any], usable: List[PciDevice], facade: NativeFacade
+) -> ProviderOutput:
+    """Level Zero through *facade*, matched to the *usable* PCI functions (none on Windows)."""
     env = {name: system.getenv(name) for name in ZE_ENV}
     info["env"] = {k: v for k, v in env.items() if v is not None}
 
-    answer, level_zero = _ask_level_zero(system)
+    answer, level_zero = _ask_level_zero(system, facade)
     info["level_zero"] = level_zero
     gpus, failed = _level_zero_gpus(answer) if answer is not None else ([], [])
     if failed:
@@ -407,38 +436,5 @@ def detect(system: System) -> ProviderOutput:
     return ProviderOutput(features=[FeatureConfig(FEATURE, values, multi_value=True)], info=info)
 
 
-#: Shared objects whose install or upgrade changes what Level Zero answers:
-#: the loader and Intel's GPU driver behind it (compute-runtime).
-_ZE_LIBRARIES = ("libze_loader.so.1", "libze_intel_gpu.so.1")
-
-
-def _library_dirs(system: System) -> Tuple[str, ...]:
-    arch = system.platform.arch
-    return (f"/usr/lib/{arch}-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
-
-
-def fingerprint(system: System) -> str:
-    """A cheap digest that changes whenever :func:`detect`'s answer could.
-
-    The Intel display devices and their drivers (the same PCI scan detection
-    starts with) and, only when there are some, where the Level Zero loader
-    and the GPU driver library point (a package upgrade changes the
-    soname link's target).  File reads and ``readlink`` only.
-    """
-    if not system.platform.is_linux:
-        return system.platform.system
-    scan = scan_pci(system, vendor=INTEL_VENDOR_ID, base_class=DISPLAY_CLASS)
-    parts = [f"pci:{scan.error}"] if not scan.available else []
-    parts += [f"{d.address}={d.device:04x}/{d.driver}" for d in scan.devices]
-    if scan.devices or not scan.available:
-        for directory in _library_dirs(system):
-            for name in _ZE_LIBRARIES:
-                path = f"{directory}/{name}"
-                try:
-                    target = system.readlink(path)
-                except OSError as exc:
-                    if exc.errno == errno.ENOENT:
-                        continue
-                    target = errno.errorcode.get(exc.errno or 0, "EIO")
-                parts.append(f"{path}->{target}")
-    return ";".join(parts)
+def _has_linux_loader(system: System) -> bool:
+    return any(system.exists(f"{d}/{LINUX_LOADER}") for d in library_dirs(system))

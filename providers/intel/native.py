@@ -8,8 +8,8 @@ imported by the provider itself.
 
 What it does, in the order the Level Zero spec asks for:
 
-1. load ``libze_loader.so.1`` by soname (``ze_loader.dll`` on Windows) — no
-   hard-coded distribution path;
+1. load ``libze_loader.so.1`` by soname, or the full paths the caller chose
+   (``System32\\ze_loader.dll`` on Windows) — no hard-coded distribution path;
 2. ``zeInitDrivers`` with a GPU driver-type descriptor (spec 1.10+), or on
    an older loader that lacks the symbol ``zeInit(GPU_ONLY)`` +
    ``zeDriverGet`` (never both in one process: the spec makes them
@@ -172,13 +172,17 @@ class _Api:
         return fn  # type: ignore[no-any-return]
 
 
-def _load() -> Tuple[Optional[Any], Dict[str, Any]]:
-    name = WINDOWS_LIBRARY if sys.platform == "win32" else LINUX_LIBRARY
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError as exc:
-        return None, {"ok": False, "library": name, "error": str(exc)}
-    return lib, {"ok": True, "library": name}
+def _load(libraries: Optional[List[str]]) -> Tuple[Optional[Any], Dict[str, Any]]:
+    names = libraries or [WINDOWS_LIBRARY if sys.platform == "win32" else LINUX_LIBRARY]
+    errors = []
+    for name in names:
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError as exc:
+            errors.append(str(exc))
+            continue
+        return lib, {"ok": True, "library": name}
+    return None, {"ok": False, "library": names[0], "error": "; ".join(errors[:2])}
 
 
 def _handles(fn: Callable[..., int], handle_type: Any, *prefix: Any) -> Tuple[int, List[Any]]:
@@ -286,9 +290,13 @@ def _driver(api: _Api, driver: Any) -> Dict[str, Any]:
     return out
 
 
-def query() -> Dict[str, Any]:
-    """Everything the provider needs from Level Zero, as JSON-able data."""
-    lib, loader = _load()
+def query(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Everything the provider needs from Level Zero, as JSON-able data.
+
+    *libraries* (Windows: ``System32\\ze_loader.dll``) are full paths to load
+    instead of the loader's soname.
+    """
+    lib, loader = _load(libraries)
     answer: Dict[str, Any] = {"loader": loader}
     if lib is None:
         return answer

@@ -20,7 +20,7 @@ is reported as an error of its own, never as "not installed".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.provider import ProviderOutput
@@ -35,6 +35,7 @@ from variant_providers.system import (
 
 from . import parse, tables, vocab
 from .parse import cuda_to_str
+from .windows import WindowsDriver, find_driver
 
 __all__ = ["LIBCUDA", "NVML", "SMI_QUERY", "SMI_XML", "Device", "Traces", "detect", "scan"]
 
@@ -77,6 +78,8 @@ class Device:
     cc_source: Optional[str] = None
     #: Why the probe that listed this GPU could not describe it.
     error: Optional[str] = None
+    #: Windows driver model: ``WDDM``, ``TCC`` or ``MCDM``.
+    driver_model: Optional[str] = None
 
     def to_info(self) -> Dict[str, Any]:
         info: Dict[str, Any] = {
@@ -85,7 +88,15 @@ class Device:
             "compute_capability": cuda_to_str(self.cc) if self.cc else None,
             "source": self.source,
         }
-        for key in ("cc_source", "error", "uuid", "pci_bus_id", "memory_total_mib", "mig_mode"):
+        for key in (
+            "cc_source",
+            "error",
+            "uuid",
+            "pci_bus_id",
+            "memory_total_mib",
+            "mig_mode",
+            "driver_model",
+        ):
             value = getattr(self, key)
             if value is not None:
                 info[key] = value
@@ -108,6 +119,7 @@ class Traces:
     tegra_soc: Optional[str] = None
     tegra_model: Optional[str] = None
     windows: bool = False
+    windows_driver: WindowsDriver = field(default_factory=WindowsDriver)
     notes: List[str] = field(default_factory=list)
 
     @property
@@ -162,12 +174,9 @@ def scan(system: System) -> Traces:
     traces = Traces()
     notes = traces.notes
     plat = system.platform
-    if plat.system == "Windows":
-        root = system.getenv("SystemRoot") or "C:\\Windows"
-        try:
-            traces.windows = system.exists(root + "\\System32\\nvml.dll")
-        except (OSError, ValueError):
-            traces.windows = False
+    if plat.is_windows:
+        traces.windows_driver = find_driver(system)
+        traces.windows = traces.windows_driver.any()
         return traces
     if not plat.is_linux:
         return traces
@@ -216,6 +225,8 @@ class Probe:
     devices_source: Optional[str] = None
     outcomes: Dict[str, str] = field(default_factory=dict)
     kinds: Dict[str, str] = field(default_factory=dict)
+    #: The library file each native probe loaded (Windows: the DLL that answered).
+    libraries: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     mismatch: bool = False
 
@@ -295,6 +306,8 @@ def _read_nvml(answer: Any, probe: Probe) -> None:
             f"pynvml not importable ({imported.get('error', '?')}); install the [nvidia] extra",
         )
         return
+    if isinstance(answer.get("library"), str):
+        probe.libraries["nvml"] = answer["library"]
     code, _ = _pair(answer.get("init"))
     if code is None:
         probe.outcome("nvml", _FAILED, "malformed answer (no init status)")
@@ -361,6 +374,8 @@ def _nvml_device(raw: Any, notes: List[str]) -> Optional[Device]:
     if cc is None:
         reason = tables.nvml_error_name(cc_status) if cc_status else "no answer"
         notes.append(f"GPU {index}: compute capability unavailable ({reason})")
+    model = value("driver_model")
+    driver_model = tables.NVML_DRIVER_MODELS.get(model[0]) if isinstance(model, list) else None
     mig = value("mig_mode")
     mig_mode = None
     if isinstance(mig, list) and mig:
@@ -391,6 +406,7 @@ def _nvml_device(raw: Any, notes: List[str]) -> Optional[Device]:
         memory_total_mib=_mib(value("memory_total")),
         mig_mode=mig_mode,
         mig_devices=migs,
+        driver_model=driver_model,
     )
 
 
@@ -405,6 +421,8 @@ def _read_libcuda(answer: Any, probe: Probe) -> None:
     if not isinstance(load, dict) or not load.get("ok", False):
         probe.outcome("libcuda", _ABSENT, "libcuda not installed")
         return
+    if isinstance(load.get("path"), str):
+        probe.libraries["libcuda"] = load["path"]
     init = answer.get("cuInit")
     if init != 0:
         name = tables.cuda_error_name(init) if isinstance(init, int) else "no answer"
@@ -450,8 +468,8 @@ def _read_libcuda(answer: Any, probe: Probe) -> None:
     probe.outcome("libcuda", _OK, f"{len(devices)} GPU(s)")
 
 
-def _run_smi(system: System, probe: Probe) -> None:
-    result = system.run(SMI_QUERY, timeout=DEFAULT_TIMEOUT)
+def _run_smi(system: System, probe: Probe, program: str = "nvidia-smi") -> None:
+    result = system.run((program, *SMI_QUERY[1:]), timeout=DEFAULT_TIMEOUT)
     if result.error:
         kind = _ABSENT if result.error == "ENOENT" else _FAILED
         probe.outcome("nvidia-smi", kind, result.describe())
@@ -486,7 +504,7 @@ def _run_smi(system: System, probe: Probe) -> None:
         return
     probe.add_devices(found, "nvidia-smi")
     if probe.cuda is None:
-        xml = system.run(SMI_XML, timeout=DEFAULT_TIMEOUT)
+        xml = system.run((program, *SMI_XML[1:]), timeout=DEFAULT_TIMEOUT)
         if xml.timed_out:
             probe.notes.append("nvidia-smi --query -x: timed out")
         elif xml.stdout:
@@ -517,17 +535,33 @@ def run_probes(system: System, traces: Traces) -> Probe:
     its own timeout.
     """
     probe = Probe()
-    answer = _native(system, NVML, probe)
-    if "nvml" not in probe.kinds:
-        _read_nvml(answer, probe)
+    nvml, libcuda, smi = NVML, LIBCUDA, "nvidia-smi"
+    windows = traces.windows_driver
+    if traces.windows:
+        # The DLLs found are handed to the child by full path, best first.
+        nvml = replace(NVML, args=(list(windows.nvml),))
+        libcuda = replace(LIBCUDA, args=(list(windows.libcuda),))
+        smi = windows.smi or smi
+    if traces.windows and not windows.nvml:
+        probe.outcome("nvml", _ABSENT, "nvml.dll not found (System32, NVSMI)")
+    else:
+        answer = _native(system, nvml, probe)
+        if "nvml" not in probe.kinds:
+            _read_nvml(answer, probe)
     if probe.mismatch or probe.timed_out or probe.complete:
         return probe
-    answer = _native(system, LIBCUDA, probe)
-    if "libcuda" not in probe.kinds:
-        _read_libcuda(answer, probe)
+    if traces.windows and not windows.libcuda:
+        probe.outcome("libcuda", _ABSENT, "nvcuda.dll not found (System32)")
+    else:
+        answer = _native(system, libcuda, probe)
+        if "libcuda" not in probe.kinds:
+            _read_libcuda(answer, probe)
     if probe.timed_out or probe.complete:
         return probe
-    _run_smi(system, probe)
+    if traces.windows and not windows.smi:
+        probe.outcome("nvidia-smi", _ABSENT, "nvidia-smi.exe not found (System32, NVSMI)")
+    else:
+        _run_smi(system, probe, smi)
     return probe
 
 
@@ -672,6 +706,8 @@ def detect(system: System) -> ProviderOutput:
         fill_from_tables(traces, probe.devices)
     notes.extend(probe.notes)
     info["probes"] = dict(probe.outcomes)
+    if probe.libraries:
+        info["libraries"] = dict(probe.libraries)
     driver_source = "procfs"
     if probe.driver:
         info["kernel_driver_version"] = probe.driver

@@ -20,6 +20,8 @@ Pair = List[Any]
 
 #: Status used when a binding raised something that is not a library error.
 UNEXPECTED = 999
+#: ``NVML_ERROR_FUNCTION_NOT_FOUND``: the driver predates the entry point.
+NVML_FUNCTION_NOT_FOUND = 13
 #: Most MIG devices any GPU offers (A100/H100: 7).
 MAX_MIG_DEVICES = 8
 #: More GPUs than this in one machine means a broken answer.
@@ -55,6 +57,10 @@ def _nvml_device(pynvml: Any, index: int) -> Dict[str, Any]:
     device["memory_total"] = [memory[0], int(memory[1].total) if memory[0] == 0 else None]
     pci = _nvml_call(pynvml, pynvml.nvmlDeviceGetPciInfo, h)
     device["pci_bus_id"] = [pci[0], _text(pci[1].busId) if pci[0] == 0 else None]
+    model = _nvml_call(pynvml, pynvml.nvmlDeviceGetDriverModel, h)
+    if model[0] == NVML_FUNCTION_NOT_FOUND and hasattr(pynvml, "nvmlDeviceGetDriverModel_v1"):
+        model = _nvml_call(pynvml, pynvml.nvmlDeviceGetDriverModel_v1, h)  # older drivers
+    device["driver_model"] = [model[0], list(model[1]) if model[0] == 0 else None]
     mig = _nvml_call(pynvml, pynvml.nvmlDeviceGetMigMode, h)
     device["mig_mode"] = [mig[0], list(mig[1]) if mig[0] == 0 else None]
     if mig[0] == 0 and mig[1][0] == 1:
@@ -81,13 +87,37 @@ def _nvml_mig_devices(pynvml: Any, parent: Any) -> List[Dict[str, Any]]:
     return found
 
 
-def nvml() -> Dict[str, Any]:
-    """Ask NVML (through ``pynvml``, distribution ``nvidia-ml-py``) about the driver and GPUs."""
+def _preload(pynvml: Any, libraries: List[str], answer: Dict[str, Any]) -> bool:
+    """Load the first of *libraries* that loads as pynvml's NVML; say which one."""
+    import ctypes
+
+    errors = []
+    for path in libraries:
+        try:
+            pynvml.nvmlLib = ctypes.CDLL(path)
+        except OSError as exc:
+            errors.append(f"{path}: {exc}")
+            continue
+        answer["library"] = path
+        return True
+    answer["library_errors"] = errors[:4]
+    return False
+
+
+def nvml(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Ask NVML (through ``pynvml``, distribution ``nvidia-ml-py``) about the driver and GPUs.
+
+    *libraries* (Windows: the ``nvml.dll`` files found, best first) are
+    loaded by full path instead of pynvml's own search.
+    """
     try:
         import pynvml
     except Exception as exc:  # not installed, or broken
         return {"import": {"ok": False, "error": f"{type(exc).__name__}: {exc}"}}
     answer: Dict[str, Any] = {"import": {"ok": True}}
+    if libraries and not _preload(pynvml, libraries, answer):
+        answer["init"] = [12, None]  # NVML_ERROR_LIBRARY_NOT_FOUND, as pynvml says it
+        return answer
     init = _nvml_call(pynvml, pynvml.nvmlInit)
     answer["init"] = [init[0], None]
     if init[0] != 0:
@@ -129,11 +159,11 @@ CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75
 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76
 
 
-def _load_libcuda() -> tuple[Optional[Any], Dict[str, Any]]:
+def _load_libcuda(libraries: Optional[List[str]]) -> tuple[Optional[Any], Dict[str, Any]]:
     import ctypes
     import sys
 
-    names = WINDOWS_LIBCUDA if sys.platform == "win32" else LIBCUDA_CANDIDATES
+    names = libraries or (WINDOWS_LIBCUDA if sys.platform == "win32" else LIBCUDA_CANDIDATES)
     errors = []
     for name in names:
         try:
@@ -143,8 +173,10 @@ def _load_libcuda() -> tuple[Optional[Any], Dict[str, Any]]:
     return None, {"ok": False, "error": "; ".join(errors[:2]) or "no candidate"}
 
 
-def libcuda() -> Dict[str, Any]:
+def libcuda(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
     """Ask the CUDA driver API (``libcuda`` through ctypes) for its version and devices.
+
+    *libraries* (Windows: the ``nvcuda.dll`` found) replace the search list.
 
     ``CUDA_VISIBLE_DEVICES`` is removed before ``cuInit`` (an empty or
     invalid value hides every GPU); the answer says what it was.
@@ -153,7 +185,7 @@ def libcuda() -> Dict[str, Any]:
     import os
 
     answer: Dict[str, Any] = {"cuda_visible_devices": os.environ.pop("CUDA_VISIBLE_DEVICES", None)}
-    lib, load = _load_libcuda()
+    lib, load = _load_libcuda(libraries)
     answer["load"] = load
     if lib is None:
         return answer

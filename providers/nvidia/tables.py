@@ -64,6 +64,10 @@ NVML_LIBRARY_NOT_FOUND = 12
 NVML_OPERATING_SYSTEM = 17
 NVML_LIB_RM_VERSION_MISMATCH = 18
 
+#: ``nvmlDriverModel_t``: Windows display (WDDM), compute-only (WDM, shown as
+#: TCC by nvidia-smi) and MCDM.
+NVML_DRIVER_MODELS: Dict[int, str] = {0: "WDDM", 1: "TCC", 2: "MCDM"}
+
 #: ``CUresult`` codes worth naming.
 CUDA_ERRORS: Dict[int, str] = {
     0: "CUDA_SUCCESS",

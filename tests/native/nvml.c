@@ -20,6 +20,8 @@ typedef struct {
     int mig_mode_rc;
     unsigned int max_mig;
     int max_mig_rc;
+    int driver_model; /* nvmlDriverModel_t: 0 WDDM, 1 WDM (TCC), 2 MCDM */
+    int driver_model_rc;
 } sd_gpu_t;
 
 typedef struct {
@@ -328,6 +330,24 @@ nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci) {
     SD_ENTER(nvmlDeviceGetPciInfo);
     return get_pci(device, pci);
 }
+
+/* Only the first version of the call, as drivers before the _v2 entry point export it. */
+#ifndef SD_OMIT_nvmlDeviceGetDriverModel
+nvmlReturn_t nvmlDeviceGetDriverModel(nvmlDevice_t device, int *current, int *pending) {
+    SD_ENTER(nvmlDeviceGetDriverModel);
+    SD_NEED_INIT();
+    const sd_gpu_t *gpu = gpu_of(device);
+    if (gpu == NULL || current == NULL || pending == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (gpu->driver_model_rc != NVML_SUCCESS) {
+        return gpu->driver_model_rc;
+    }
+    *current = gpu->driver_model;
+    *pending = gpu->driver_model;
+    return NVML_SUCCESS;
+}
+#endif
 
 nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current, unsigned int *pending) {
     SD_ENTER(nvmlDeviceGetMigMode);

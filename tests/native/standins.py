@@ -93,6 +93,8 @@ class NvmlGpu:
     max_mig: int = 7
     migs: Sequence[NvmlMig] = ()
     rc: Mapping[str, int] = field(default_factory=dict)
+    #: ``nvmlDriverModel_t`` (0 WDDM, 1 TCC, 2 MCDM); ``None``: NOT_SUPPORTED, as on Linux.
+    driver_model: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,9 @@ class Nvml:
                 f"{c_string(gpu.uuid)}, {_rc(r, 'uuid')}, {gpu.cc[0]}, {gpu.cc[1]}, "
                 f"{_rc(r, 'cc')}, {gpu.memory_total}ULL, {_rc(r, 'memory')}, "
                 f"{c_string(gpu.pci_bus_id)}, 0x10de, {_rc(r, 'pci')}, {gpu.mig[0]}, "
-                f"{gpu.mig[1]}, {_rc(r, 'mig_mode')}, {gpu.max_mig}, {_rc(r, 'max_mig')}}}"
+                f"{gpu.mig[1]}, {_rc(r, 'mig_mode')}, {gpu.max_mig}, {_rc(r, 'max_mig')}, "
+                f"{gpu.driver_model or 0}, "
+                f"{r.get('driver_model', 3 if gpu.driver_model is None else 0)}}}"
             )
             for mig in gpu.migs:
                 m = mig.rc
@@ -178,6 +182,7 @@ def _gpu_from_answer(raw: Mapping[str, Any]) -> NvmlGpu:
         ("memory_total", "memory"),
         ("pci_bus_id", "pci"),
         ("mig_mode", "mig_mode"),
+        ("driver_model", "driver_model"),
     ):
         if key in raw:
             rc[name] = raw[key][0]
@@ -199,6 +204,7 @@ def _gpu_from_answer(raw: Mapping[str, Any]) -> NvmlGpu:
         memory_total=value.get("memory_total") or 0,
         pci_bus_id=value.get("pci_bus_id") or "",
         mig=tuple(value.get("mig_mode") or (0, 0)),
+        driver_model=(value.get("driver_model") or [None])[0],
         max_mig=7,
         migs=migs,
         rc=rc,
@@ -393,7 +399,64 @@ class LevelZero:
         return cls(drivers=drivers, init_rc=init["result"], flat=flat, omit=frozenset(omit))
 
 
-Config = Union[Nvml, Cuda, LevelZero]
+# -- HIP runtime -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HipDevice:
+    """One GPU as ``hipGetDeviceProperties`` describes it."""
+
+    name: Text = "AMD Radeon RX 7900 XTX"
+    gcn_arch_name: Text = "gfx1100"
+    integrated: bool = False
+    total_global_mem: int = 24 * GiB
+    major: int = 11
+    minor: int = 0
+    compute_units: int = 96
+    pci: Tuple[int, int, int] = (0, 3, 0)  # domain, bus, device
+
+
+@dataclass(frozen=True)
+class Hip:
+    """``libamdhip64.so`` / ``amdhip64_<N>.dll``; ``omit`` hipGetDevicePropertiesR0600 for HIP 5.
+
+    Versions are ``major * 10**7 + minor * 10**5 + patch`` as the runtime encodes them.
+    """
+
+    devices: Sequence[HipDevice] = ()
+    runtime_version: int = 60241134
+    driver_version: int = 60241134
+    count_rc: int = 0
+    driver_rc: int = 0
+    props_rc: int = 0
+    omit: FrozenSet[str] = frozenset()
+    hang: FrozenSet[str] = frozenset()
+
+    soname = "libamdhip64.so.6"
+    source = "hip.c"
+
+    def header(self) -> str:
+        rows = [
+            f"{{{c_string(d.name)}, {c_string(d.gcn_arch_name)}, {int(d.integrated)}, "
+            f"{d.total_global_mem}ULL, {d.major}, {d.minor}, {d.compute_units}, "
+            f"{d.pci[0]}, {d.pci[1]}, {d.pci[2]}}}"
+            for d in self.devices
+        ]
+        defines = {
+            "SD_RUNTIME_VERSION": self.runtime_version,
+            "SD_DRIVER_VERSION": self.driver_version,
+            "SD_DRIVER_RC": self.driver_rc,
+            "SD_COUNT_RC": self.count_rc,
+            "SD_PROPS_RC": self.props_rc,
+            "SD_HIP_DEVICE_COUNT": len(rows),
+        }
+        body = [
+            "static const sd_hip_device_t SD_HIP_DEVICES[] = {" + ", ".join([*rows, "{0}"]) + "};"
+        ]
+        return _header(defines, self.omit, self.hang, body)
+
+
+Config = Union[Nvml, Cuda, LevelZero, Hip]
 
 
 class StandIns:
@@ -411,41 +474,44 @@ class StandIns:
 
     def install(self, *configs: Config, soname: Optional[str] = None) -> StandIns:
         """Compile each config and place it in the directory under its soname."""
-        compiler = require_compiler()
         for config in configs:
-            header = config.header()
-            sources = [(HERE / n).read_text() for n in (config.source, "standin.h")]
-            digest = hashlib.sha256("\0".join([header, *sources]).encode()).hexdigest()[:20]
-            built = self.cache / f"{digest}.so"
-            if not built.exists():
-                work = self.cache / digest
-                work.mkdir(exist_ok=True)
-                (work / "config.h").write_text(header)
-                argv = [
-                    compiler,
-                    "-shared",
-                    "-fPIC",
-                    "-O1",
-                    "-Wall",
-                    "-Werror",
-                    "-Wno-unused-function",
-                    f"-I{work}",
-                    f"-I{HERE}",
-                    f"-Wl,-soname,{config.soname}",
-                    "-o",
-                    str(work / "lib.so"),
-                    str(HERE / config.source),
-                ]
-                done = subprocess.run(
-                    argv, check=False, capture_output=True, text=True, timeout=120
-                )
-                if done.returncode != 0:
-                    raise AssertionError(f"stand-in {config.source} did not build:\n{done.stderr}")
-                (work / "lib.so").replace(built)
-            target = self.directory / (soname or config.soname)
-            target.unlink(missing_ok=True)
-            shutil.copyfile(built, target)
+            self.place(config, self.directory / (soname or config.soname))
         return self
+
+    def place(self, config: Config, target: Path) -> Path:
+        """Compile *config* and copy it to *target* (any name: ``amdhip64_6.dll`` too)."""
+        compiler = require_compiler()
+        header = config.header()
+        sources = [(HERE / n).read_text() for n in (config.source, "standin.h")]
+        digest = hashlib.sha256("\0".join([header, *sources]).encode()).hexdigest()[:20]
+        built = self.cache / f"{digest}.so"
+        if not built.exists():
+            work = self.cache / digest
+            work.mkdir(exist_ok=True)
+            (work / "config.h").write_text(header)
+            argv = [
+                compiler,
+                "-shared",
+                "-fPIC",
+                "-O1",
+                "-Wall",
+                "-Werror",
+                "-Wno-unused-function",
+                f"-I{work}",
+                f"-I{HERE}",
+                f"-Wl,-soname,{config.soname}",
+                "-o",
+                str(work / "lib.so"),
+                str(HERE / config.source),
+            ]
+            done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                raise AssertionError(f"stand-in {config.source} did not build:\n{done.stderr}")
+            (work / "lib.so").replace(built)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        shutil.copyfile(built, target)
+        return target
 
     def environ(self, **extra: str) -> Dict[str, str]:
         """An environment in which a child loads these stand-ins and nothing else."""
