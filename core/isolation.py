@@ -23,7 +23,13 @@ __all__ = ["IsolatedRun", "child_detect"]
 
 
 class IsolatedRun:
-    """One third-party provider detecting in a child process."""
+    """One third-party provider detecting in a child process.
+
+    ``target`` is the child-side function (``module:function``) called with
+    ``(entry_point, namespace, machine)``; it returns ``{"result": ..., "env": ...}``.
+    The default runs a ``variant_providers`` plugin; standard ``variant_plugins``
+    plugins have their own (:mod:`variant_providers.standard_child`).
+    """
 
     def __init__(
         self,
@@ -32,6 +38,8 @@ class IsolatedRun:
         machine: Optional[str],
         timeout: float,
         env: Optional[Dict[str, str]] = None,
+        *,
+        target: str = f"{__name__}:child_detect",
     ) -> None:
         self.entry_point = entry_point
         self.namespace = namespace
@@ -43,7 +51,7 @@ class IsolatedRun:
             "-I",
             "-c",
             CHILD_SOURCE,
-            f"{__name__}:child_detect",
+            target,
             json.dumps(sys.path),
             json.dumps(args),
         ]
