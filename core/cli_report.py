@@ -44,6 +44,7 @@ def report_dict(detection: Detection) -> Dict[str, Any]:
         "duration_ms": round(detection.duration_ms, 3),
         "properties": [str(p) for p in detection.properties],
         "providers": [r.to_dict() for r in detection.providers],
+        "shadowed": [r.to_dict() for r in detection.shadowed],
         "cache": {
             "enabled": detection.cache_dir is not None,
             "path": detection.cache_dir,
@@ -231,6 +232,11 @@ def render_text(
         )
         styles.append(result.status)
     lines += _table(rows, styles, term) if detection.providers else ["(no providers installed)"]
+    if detection.shadowed:
+        lines += ["", "Also claimed, values not used:"]
+        for result in detection.shadowed:
+            text = f"{result.namespace} ({result.plugin}): {result.status}; {result.reason}"
+            lines += term.wrap(text, "  ", "    ")
     lines.append("")
     lines += _properties(detection, term)
     lines += _overrides(detection, term)

@@ -24,7 +24,18 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import pluggy
 
@@ -48,6 +59,9 @@ from .system import (
 )
 from .trace import traced
 
+if TYPE_CHECKING:
+    from .standard_plugins import StandardPlugins
+
 __all__ = [
     "PLUGINS_VAR",
     "Detection",
@@ -64,6 +78,13 @@ log = logging.getLogger("variant_providers")
 
 class UnknownNamespace(ValueError):
     """``only=`` named a namespace no provider offers."""
+
+
+def _unknown(missing: Sequence[str], known: Iterable[str]) -> UnknownNamespace:
+    return UnknownNamespace(
+        f"no provider offers namespace {', '.join(map(repr, missing))} "
+        f"(known: {', '.join(sorted(known)) or 'none'})"
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +181,9 @@ class Detection(Mapping[str, ProviderResult]):
     overrides: Tuple[Dict[str, Any], ...] = ()
     #: Third-party plugins and what became of them (loaded, blocked, failed).
     plugins: Tuple[Dict[str, str], ...] = ()
+    #: Rows of namespaces claimed twice whose values are not used (the rule:
+    #: :mod:`variant_providers.standard_plugins`); each reason names the answering row.
+    shadowed: Tuple[ProviderResult, ...] = ()
 
     @property
     def properties(self) -> List[VariantProperty]:
@@ -235,7 +259,8 @@ def _plugin_policy(text: Optional[str]) -> Tuple[Optional[set[str]], set[str]]:
     items = [t.strip() for t in text.split(",") if t.strip()]
     if [t.lower() for t in items] == ["none"]:
         return set(), set()
-    allowed = {t for t in items if not t.startswith("-")}
+    # ``namespace=plugin`` items choose a claim (see variant_providers.standard_plugins).
+    allowed = {t for t in items if not t.startswith("-") and "=" not in t}
     denied = {t[1:] for t in items if t.startswith("-")}
     return (allowed or None), denied
 
@@ -273,6 +298,7 @@ class Host:
         #: Where the plugin policy came from, for messages (``--no-plugins`` …).
         self._policy_origin = allow_origin or (PLUGINS_VAR if allow is None else "allow=")
         self._policy_problem: Optional[str] = None
+        self._standard: Optional[StandardPlugins] = None
         if builtins:
             from .providers import BUILTIN_PROVIDERS
 
@@ -304,11 +330,16 @@ class Host:
             store = DetectionCache.from_environ(os.environ) if self._remember_entry_points else None
         except InvalidSetting:
             store = None  # reported by detect(), which reads the same variable
-        found = discover(hookspecs.PROJECT_NAME, store.directory if store else None)
+        from .standard_plugins import StandardPlugins
+
+        cache_dir = store.directory if store else None
+        found = discover(hookspecs.PROJECT_NAME, cache_dir)
+        standard = StandardPlugins.discover(cache_dir, allowed, denied, policy, self._policy_origin)
+        self._standard = standard
         try:
             check_names(
                 {*(allowed or ()), *denied},
-                [ep.name for ep in found if not ep.error],
+                [ep.name for ep in found if not ep.error] + [p["name"] for p in standard.report],
                 self._policy_origin,
                 "installed plugin",
             )
@@ -329,6 +360,7 @@ class Host:
             if loaded:
                 self._third_party.add(ep.name)
             self.plugin_report.append({**row, "state": "loaded" if loaded else "failed to import"})
+        self.plugin_report += standard.report
 
     def providers(self) -> Tuple[List[_Registered], List[_Failure]]:
         """Ask every plugin for its providers, each call isolated."""
@@ -400,20 +432,18 @@ class Host:
             return self._detect_from_lock(lock_path, system, overrides, only, start)
         found, failures = self.providers()
         wanted = None if only is None else list(dict.fromkeys(only))
+        live = isinstance(system, LiveSystem) and system.source == "live"
+        # Standard plugins run on the live machine only; their namespaces are known after.
+        standard_ok = live and self._standard is not None and bool(self._standard.plugins)
+        known: set[str] = set()
+        missing: List[str] = []
         if wanted is not None:
             known = {r.provider.namespace for r in found} | {
                 o.namespace for o in overrides.features
             }
             missing = [ns for ns in wanted if ns not in known]
-            if missing:
-                raise UnknownNamespace(
-                    f"no provider offers namespace {', '.join(map(repr, missing))} "
-                    f"(known: {', '.join(sorted(known)) or 'none'})"
-                )
-        check_names(
-            overrides.disabled, [r.provider.namespace for r in found], DISABLE_VAR, "provider"
-        )
-        live = isinstance(system, LiveSystem) and system.source == "live"
+            if missing and not standard_ok:
+                raise _unknown(missing, known)
         store = _open_cache(system, cache, live)
         limit = (
             timeout
@@ -422,6 +452,13 @@ class Host:
             or DEFAULT_TIMEOUT
         )
         deadline = Deadline(limit)
+        standard = None
+        if standard_ok and self._standard is not None and (wanted is None or missing):
+            standard = self._standard.start(limit)
+        else:  # with standard plugins running, their namespaces count too (checked below)
+            check_names(
+                overrides.disabled, [r.provider.namespace for r in found], DISABLE_VAR, "provider"
+            )
         boot_id = _boot_id(system) if store is not None else ""
 
         # Validate, then start third-party children first so they run in parallel.
@@ -513,6 +550,14 @@ class Host:
             marked = mark_forced(results[ns], forced.get(ns, ()))
             ordered.append(_apply_overrides(marked, overrides, reg.provider))
 
+        shadowed: List[ProviderResult] = []
+        if standard is not None:
+            ordered, shadowed = standard.merge(ordered, overrides, wanted)
+            answered = {r.namespace for r in ordered}
+            if any(ns not in answered for ns in missing):
+                raise _unknown([ns for ns in missing if ns not in answered], known | answered)
+            found_names = [r.provider.namespace for r in found]
+            check_names(overrides.disabled, [*found_names, *answered], DISABLE_VAR, "provider")
         ordered += _override_only(overrides, ordered, wanted)
         if wanted is None:
             for failure in failures:
@@ -533,6 +578,7 @@ class Host:
             cache_dir=str(store.directory) if store is not None else None,
             overrides=tuple(describe_forced(forced, ordered) + _describe_overrides(overrides)),
             plugins=tuple(self.plugin_report),
+            shadowed=tuple(shadowed),
         )
 
     def _detect_from_lock(

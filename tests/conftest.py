@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
@@ -89,3 +90,44 @@ def write_distribution(site: Path, name: str, entry_points: str, modules: Dict[s
     (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
     for module, source in modules.items():
         (site / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+def python_without_standard_plugins(directory: Path) -> List[str]:
+    """An argv prefix running this interpreter without the other ``variant_plugins`` plugins.
+
+    The interpreter starts without its site-packages (``-S``) and adds a view
+    of it instead: a folder of links to every entry except the ``*.dist-info``
+    of distributions, other than ours, that register ``variant_plugins``.  An
+    installer run through it (variantlib discovers every such plugin, and one
+    bad one breaks them all) sees only our built-ins, whatever else is
+    installed.  Append a module (run as ``-m``) or ``module:function`` (called,
+    its return value the exit status) and the arguments.
+    """
+    import re
+    import sysconfig
+    from importlib import metadata
+
+    def key(name: str) -> str:
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    hidden = {
+        key(str(dist.metadata["Name"] or ""))
+        for dist in metadata.distributions()
+        if any(ep.group == "variant_plugins" for ep in dist.entry_points)
+    } - {key("variant-providers")}
+    site = Path(sysconfig.get_paths()["purelib"])
+    view = directory / "site-view"
+    view.mkdir()
+    for entry in site.iterdir():
+        if not (entry.suffix == ".dist-info" and key(entry.name.split("-")[0]) in hidden):
+            (view / entry.name).symlink_to(entry)
+    code = (
+        "import importlib, runpy, site, sys\n"
+        "site.addsitedir(sys.argv.pop(1))\n"
+        "sys.argv.pop(0)\n"
+        "module, _, function = sys.argv[0].partition(':')\n"
+        "if function:\n"
+        "    sys.exit(getattr(importlib.import_module(module), function)())\n"
+        "runpy.run_module(module, run_name='__main__', alter_sys=True)\n"
+    )
+    return [sys.executable, "-S", "-c", code, str(view)]

@@ -1,0 +1,251 @@
+"""Hosting the standard's plugins: every ``variant_plugins`` entry point, isolated, beside ours.
+
+PEP 817/825 providers published for installers (``ascend-variant-provider``,
+the vendors' own nvidia/amd/intel providers, a company's in-house one)
+register in the entry-point group ``variant_plugins``.  The host runs them
+next to its own providers so that ``report`` shows what an installer sees:
+
+* **discovery reads metadata only** — the parent never imports a standard
+  plugin.  Our own ``variant_plugins`` entries (the plugin-API objects of our
+  built-ins, for variantlib and uv) are skipped: the built-ins already run.
+* **everything else happens in a child** — import, the plugin-API calls,
+  adapting the two protocols in use (see
+  :mod:`variant_providers.standard_child`).  One child per plugin, all
+  started together under the detection's timeout: a plugin that hangs,
+  crashes, prints or answers garbage is one row with its status and reason.
+* **not cached** — a standard plugin reads the environment and the machine
+  in ways the host cannot see, so its answer is asked for on every detection.
+* **the live machine only** — a standard plugin cannot be replayed, so a
+  detection of a recorded machine or a lock file does not run them.
+
+**Namespaces claimed twice** are never an error.  Every claim keeps its row;
+one rule picks whose values make up ``properties``: the first claim wins —
+our built-ins, then ``variant_providers`` plugins, then ``variant_plugins``
+in entry-point order — unless ``VARIANT_PROVIDERS_PLUGINS`` names the winner
+with a ``namespace=plugin`` item (``nvidia=nvidia_variant_provider``; the
+plugin is an entry-point name, or ``builtin`` for ours).  The rows whose
+values are not used are in :attr:`Detection.shadowed
+<variant_providers.host.Detection.shadowed>`, each saying which row answers
+instead.  The built-ins win by default because they speak the vendors' own
+vocabulary and are cached and replayable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+from .entrypoints import EntryPointRecord, discover
+
+if TYPE_CHECKING:
+    from .host import ProviderResult
+    from .isolation import IsolatedRun
+    from .overrides import Overrides
+
+__all__ = [
+    "BUILTIN_CHOICE",
+    "GROUP",
+    "StandardPlugins",
+    "StandardRuns",
+    "parse_choices",
+    "pick_claims",
+]
+
+#: The standard's entry-point group (variantlib 0.2.2, uv).
+GROUP = "variant_plugins"
+#: The distribution whose ``variant_plugins`` entries are our own built-ins.
+OWN_DISTRIBUTION = "variant-providers"
+#: The ``namespace=`` choice that names our built-in provider.
+BUILTIN_CHOICE = "builtin"
+_CHILD = "variant_providers.standard_child:child_query"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _is_ours(record: EntryPointRecord) -> bool:
+    return _normalise(record.distribution) == OWN_DISTRIBUTION or record.value.strip().startswith(
+        "variant_providers."
+    )
+
+
+def parse_choices(text: Optional[str]) -> Dict[str, str]:
+    """The ``namespace=plugin`` items of ``VARIANT_PROVIDERS_PLUGINS``."""
+    choices: Dict[str, str] = {}
+    for item in (text or "").split(","):
+        namespace, sep, plugin = item.partition("=")
+        if sep and namespace.strip() and plugin.strip():
+            choices[namespace.strip()] = plugin.strip()
+    return choices
+
+
+class StandardPlugins:
+    """The standard plugins a host will run, and the report rows of all it found."""
+
+    def __init__(
+        self,
+        records: Iterable[EntryPointRecord],
+        allowed: Optional[Set[str]],
+        denied: Set[str],
+        policy: Optional[str],
+        origin: str,
+    ) -> None:
+        self.plugins: List[EntryPointRecord] = []
+        self.report: List[Dict[str, str]] = []
+        self.choices = parse_choices(policy)
+        self.origin = origin
+        for record in records:
+            if getattr(record, "error", "") or _is_ours(record):
+                continue
+            row = {
+                "name": record.name,
+                "value": record.value,
+                "distribution": record.distribution,
+                "group": GROUP,
+            }
+            if record.name in denied or (allowed is not None and record.name not in allowed):
+                self.report.append({**row, "state": f"blocked by {origin}"})
+                continue
+            self.plugins.append(record)
+            self.report.append({**row, "state": "runs in a child process"})
+
+    @classmethod
+    def discover(
+        cls,
+        cache_dir: Optional[Path],
+        allowed: Optional[Set[str]],
+        denied: Set[str],
+        policy: Optional[str],
+        origin: str,
+    ) -> StandardPlugins:
+        """The installed ``variant_plugins`` entry points (metadata only, remembered list)."""
+        return cls(discover(GROUP, cache_dir), allowed, denied, policy, origin)
+
+    def start(self, timeout: float) -> StandardRuns:
+        """Start one child per plugin; they run while the host detects the rest."""
+        return StandardRuns(self.plugins, timeout, self.choices, self.origin)
+
+
+class StandardRuns:
+    """The children of one detection, and how their rows join the others."""
+
+    def __init__(
+        self,
+        plugins: Sequence[EntryPointRecord],
+        timeout: float,
+        choices: Mapping[str, str],
+        origin: str,
+    ) -> None:
+        from .isolation import IsolatedRun
+
+        self.choices = choices
+        self.origin = origin
+        self.runs: List[Tuple[EntryPointRecord, IsolatedRun]] = [
+            (p, IsolatedRun(p.value, p.name, p.distribution, timeout, target=_CHILD))
+            for p in plugins
+        ]
+
+    def rows(self) -> List[ProviderResult]:
+        """Wait for every child (each under its own deadline) and build its row."""
+        return [_row(record, run) for record, run in self.runs]
+
+    def merge(
+        self,
+        ordered: Sequence[ProviderResult],
+        overrides: Overrides,
+        wanted: Optional[Sequence[str]],
+    ) -> Tuple[List[ProviderResult], List[ProviderResult]]:
+        """The detection's rows with ours; also the rows whose values are not used."""
+        from .host import _apply_overrides
+
+        rows = []
+        for row in self.rows():
+            if wanted is not None and row.namespace not in wanted:
+                continue
+            if row.namespace in overrides.disabled:
+                row = replace(
+                    row,
+                    status="disabled",
+                    features=(),
+                    error=None,
+                    reason=f"disabled by {overrides.disabled_origin}",
+                )
+            rows.append(_apply_overrides(row, overrides, None))
+        return pick_claims(ordered, rows, self.choices, self.origin)
+
+
+def _row(record: EntryPointRecord, run: IsolatedRun) -> ProviderResult:
+    from .host import ProviderResult, _timed
+
+    outcome = run.result()
+    base = ProviderResult(
+        namespace=record.name,
+        status="error",
+        plugin=record.name,
+        description=f"{GROUP} plugin from {record.distribution}",
+        info={"plugin_api": record.value},
+    )
+    if outcome.get("status") == "ok":
+        try:
+            result = ProviderResult.from_dict(outcome["result"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return replace(base, error=f"invalid answer from plugin process: {exc}")
+        return replace(result, description=base.description, plugin=record.name)
+    failed = replace(base, error=str(outcome.get("error", "failed")))
+    if outcome.get("status") == "timeout":  # it used the whole deadline
+        return _timed(replace(failed, status="timeout"), run.started)
+    return failed
+
+
+def _owner(row: ProviderResult) -> str:
+    return BUILTIN_CHOICE if row.plugin.startswith("builtin:") else row.plugin
+
+
+def pick_claims(
+    ordered: Sequence[ProviderResult],
+    standard: Sequence[ProviderResult],
+    choices: Mapping[str, str],
+    origin: str,
+) -> Tuple[List[ProviderResult], List[ProviderResult]]:
+    """Join the standard plugins' rows to *ordered*: one answering row per namespace.
+
+    For a namespace claimed more than once, the row that *choices* names wins,
+    otherwise the first claim (rows of *ordered* come before standard ones).
+    The winner takes the first claim's place in the report; the others are
+    returned separately, each with a reason naming the winner.
+    """
+    rows = list(ordered)
+    shadowed: List[ProviderResult] = []
+    first: Dict[str, int] = {}
+    for index, row in enumerate(rows):
+        first.setdefault(row.namespace, index)
+    claims: Dict[str, List[ProviderResult]] = {}
+    for row in standard:
+        if row.namespace in first:
+            claims.setdefault(row.namespace, [rows[first[row.namespace]]]).append(row)
+        else:
+            first[row.namespace] = len(rows)
+            rows.append(row)
+            claims.setdefault(row.namespace, [row])
+    for namespace, candidates in claims.items():
+        if len(candidates) == 1:
+            continue
+        choice = choices.get(namespace)
+        winner = next((c for c in candidates if _owner(c) == choice), candidates[0])
+        rows[first[namespace]] = winner
+        how = (
+            f"chosen by {origin}"
+            if choice and _owner(winner) == choice
+            else f"the first claim; choose with {origin}={namespace}=<plugin>"
+        )
+        for loser in candidates:
+            if loser is winner:
+                continue
+            note = f"not used: namespace `{namespace}` is answered by {_owner(winner)} ({how})"
+            shadowed.append(
+                replace(loser, reason=f"{loser.reason}; {note}" if loser.reason else note)
+            )
+    return rows, shadowed
