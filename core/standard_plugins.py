@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .entrypoints import EntryPointRecord, discover
+from .host import PLUGINS_VAR
 
 if TYPE_CHECKING:
     from .host import ProviderResult
@@ -239,7 +240,7 @@ def pick_claims(
         how = (
             f"chosen by {origin}"
             if choice and _owner(winner) == choice
-            else f"the first claim; choose with {origin}={namespace}=<plugin>"
+            else f"the first claim; choose with {PLUGINS_VAR}={namespace}=<plugin>"
         )
         for loser in candidates:
             if loser is winner:

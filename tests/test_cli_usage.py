@@ -46,7 +46,8 @@ def test_one_validation_rule() -> None:
     [
         ("VARIANT_PROVIDERS_CACHE_TTL", "abc", "number of seconds"),
         ("VARIANT_PROVIDERS_CACHE_TTL", "-1", "at least 0"),
-        ("VARIANT_PROVIDERS_DISABLE", "amdd", "known: aarch64, amd, intel, nvidia, x86_64"),
+        # Installed standard plugins' namespaces (ascend, in the test extras) are known too.
+        ("VARIANT_PROVIDERS_DISABLE", "amdd", "known: aarch64, amd, "),
         ("VARIANT_PROVIDERS_PLUGINS", "acmee", "known:"),
         ("VARIANT_PROVIDERS_PLUGINS", "-acmee", "known:"),
         ("VARIANT_PROVIDERS_OVERRIDE", "nvidia :: sm_arch", "namespace :: feature :: value"),
