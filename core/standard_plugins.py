@@ -99,7 +99,7 @@ class StandardPlugins:
         self.choices = parse_choices(policy)
         self.origin = origin
         for record in records:
-            if getattr(record, "error", "") or _is_ours(record):
+            if record.error or _is_ours(record):  # a broken one is reported with the others
                 continue
             row = {
                 "name": record.name,
