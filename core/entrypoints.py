@@ -87,10 +87,9 @@ def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
     if cache_dir is not None:
         import hashlib
 
+        digest = hashlib.sha256(json.dumps([p for p, _ in state]).encode()).hexdigest()[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
-        key = json.dumps([group, [p for p, _ in state]])
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        path = cache_dir / f"entry-points-{digest}.json"
+        path = cache_dir / f"entry-points-{group}-{digest}.json"
     if path is not None:
         remembered = _remembered(path, group, state)
         if remembered is not None:

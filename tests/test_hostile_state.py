@@ -111,7 +111,7 @@ def test_a_planted_entry_point_list_is_never_imported(
     (site / "vp_planted.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     monkeypatch.syspath_prepend(str(site))
     Host(builtins=False)  # writes the remembered list for this sys.path
-    lists = list((_isolated_cache / "v1").glob("entry-points-*.json"))
+    lists = list((_isolated_cache / "v1").glob("entry-points-variant_providers-*.json"))
     assert len(lists) == 1
     doc = json.loads(lists[0].read_text())
     doc["entries"] = [["planted", "vp_planted", "victim"]]
