@@ -44,5 +44,17 @@ build-floor:
 	build/floor/venv/bin/python -m pip wheel --quiet --no-build-isolation --no-deps -w build/floor/dist .
 	ls build/floor/dist/*.whl
 
+# The provider template, installed in a fresh venv exactly as its README says
+# (needs the package index for the build backend; CI runs it).
+TEMPLATE := build/template
+template-check:
+	rm -rf $(TEMPLATE)
+	$(PYTHON) -m venv $(TEMPLATE)/venv
+	$(TEMPLATE)/venv/bin/python -m pip install --quiet "$(CURDIR)"
+	$(TEMPLATE)/venv/bin/variant-providers new-provider tensorchip $(TEMPLATE)/tensorchip
+	cd $(TEMPLATE)/tensorchip && ../venv/bin/python -m pip install --quiet -e ".[test]"
+	cd $(TEMPLATE)/tensorchip && ../venv/bin/python -m pytest -q -p no:cacheprovider
+	$(TEMPLATE)/venv/bin/variant-providers report --only tensorchip
+
 clean:
 	rm -rf build $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -25,6 +25,7 @@ from .cli_cache import add_cache_parser
 from .cli_match import add_match_parser
 from .cli_options import (
     TIMEOUT_HELP,
+    HelpFormatter,
     UsageError,
     add_detection_options,
     add_output_options,
@@ -70,7 +71,7 @@ def _sub(sub: Any, name: str, help_text: str, description: str, epilog: str) -> 
         help=help_text,
         description=description,
         epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
 
 
@@ -80,7 +81,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         description="Report the wheel-variant properties this machine supports, and rank "
         "a package's variants on it.",
         epilog=_examples(prog, "report", "match torch-2.8.0-variants.json", "cache dir"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"variant-providers {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -213,6 +214,8 @@ def _why(exc: BaseException) -> str:
 
 def new_directory(path: str, what: str) -> Path:
     """*path* as an empty directory we may write into, or a :class:`UsageError`."""
+    if not path.strip():
+        raise UsageError(f"{what}: an empty path; give a new directory")
     target = Path(path)
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise UsageError(f"{what}: {path!r} exists and is not a directory; give a new directory")
@@ -230,12 +233,15 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     from .settings import InvalidSetting
     from .system import LiveSystem
 
+    created = not Path(args.directory).exists()
     new_directory(args.directory, "record DIR")
     try:
         recorder = RecordingSystem(LiveSystem(timeout=args.timeout))
-    except InvalidSetting as exc:
+        detection = run_detection(args, recorder)
+    except (InvalidSetting, UsageError) as exc:
+        if created:  # leave nothing behind for a run that did not record
+            Path(args.directory).rmdir()
         raise UsageError(str(exc)) from None
-    detection = run_detection(args, recorder)
     reported = {
         "tool_version": __version__,
         "properties": [str(p) for p in detection.properties],

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .cache import CACHE_DIR_VAR, default_cache_dir
-from .cli_options import UsageError
+from .cli_options import HelpFormatter, UsageError
 
 __all__ = ["add_cache_parser", "clear_cache"]
 
@@ -27,7 +27,7 @@ def add_cache_parser(subparsers: Any, epilog: str = "") -> argparse.ArgumentPars
         help="show or clear the detection cache",
         description="Show where detection answers are cached, or delete them.",
         epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True

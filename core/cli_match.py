@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, TextIO
 
 from .cli_options import (
+    HelpFormatter,
     UsageError,
     add_detection_options,
     add_output_options,
@@ -46,7 +47,7 @@ def add_match_parser(subparsers: Any, epilog: str = "") -> argparse.ArgumentPars
         "compatible variants best first and every rejected one with the property this "
         "machine lacks.",
         epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "file", metavar="FILE", help="variants.json, variant.json, a *.dist-info folder or a .whl"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TIMEOUT_HELP",
+    "HelpFormatter",
     "UsageError",
     "add_detection_options",
     "add_output_options",
@@ -47,9 +48,19 @@ class UsageError(Exception):
 
 
 TIMEOUT_HELP = (
-    "seconds any driver call, command or third-party provider may take: "
-    f"a number > 0 and <= {MAX_TIMEOUT:g} (default 5, or VARIANT_PROVIDERS_TIMEOUT)"
+    "seconds the whole detection may take, shared by every driver call, command and "
+    f"third-party provider: a number > 0 and <= {MAX_TIMEOUT:g} "
+    "(default 5, or VARIANT_PROVIDERS_TIMEOUT)"
 )
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that an ``examples:`` epilog keeps its lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def timeout_seconds(text: str) -> float:
@@ -150,5 +161,8 @@ def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> 
         )
     except UnknownNamespace as exc:
         raise UsageError(f"--only: {exc}") from None
-    except (InvalidOverride, InvalidLock, InvalidSetting) as exc:
+    except InvalidLock as exc:
+        where = "--use-lock" if getattr(args, "use_lock", None) else "VARIANT_PROVIDERS_LOCK"
+        raise UsageError(f"{where}: {exc}") from None
+    except (InvalidOverride, InvalidSetting) as exc:
         raise UsageError(str(exc)) from None

@@ -67,6 +67,8 @@ def machine_context(detection: Detection) -> Dict[str, Any]:
     """OS, kernel, libc, CPU and cache directory of *detection*'s machine."""
     plat = detection.platform
     live = detection.source == "live"
+    if detection.source.startswith("lock"):
+        plat = None  # the platform is this machine's, not the locked target's
     return {
         "os": plat.system if plat else None,
         "kernel": (plat.release or None) if plat else None,

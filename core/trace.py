@@ -17,6 +17,7 @@ reaches stdout.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -91,9 +92,16 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)} entries"
     if isinstance(value, dict):
-        keys = ", ".join(sorted(map(str, value))[:6])
-        return f"answer with {keys}" + (", …" if len(value) > 6 else "")
+        try:
+            text = json.dumps(value, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            text = "{" + ", ".join(sorted(map(str, value))) + "}"
+        return text if len(text) <= _ANSWER_CHARS else text[: _ANSWER_CHARS - 1] + "…"
     return type(value).__name__
+
+
+#: How much of a native answer the trail shows.
+_ANSWER_CHARS = 240
 
 
 class TracingSystem(SystemProxy):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -180,6 +181,15 @@ def test_context_in_the_header_and_the_json() -> None:
     assert "cpu: Arm Neoverse V1" in text and "kernel: Linux" in text
 
 
+def test_a_lock_does_not_claim_this_machines_kernel(tmp_path: Path) -> None:
+    lock = tmp_path / "graviton.lock"
+    assert (
+        cli("report", "--machine", machine("cpu-graviton3-al2023"), "--lock", str(lock)).code == 0
+    )
+    context = json.loads(cli("report", "--json", "--use-lock", str(lock)).out)["context"]
+    assert context["kernel"] is None and context["os"] is None
+
+
 def test_unwritable_cache_is_off_and_the_cache_command(tmp_path: Path) -> None:
     off = cli("report", "--only", "x86_64", env={"VARIANT_PROVIDERS_CACHE_DIR": "/proc/x"})
     assert "cache: off" in off.out.split("\n\n")[0]
@@ -323,3 +333,19 @@ def test_the_readme_shows_the_new_options() -> None:
         "usage error",
     ):
         assert needle in use, needle
+
+
+@pytest.mark.parametrize("columns", [50, 100])
+def test_every_recorded_machine_fits_the_width(
+    columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process, for speed: the same renderer as the child-process tests above."""
+    from variant_providers.cli import main
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for recorded in sorted(p for p in FIXTURE_MACHINES.iterdir() if p.is_dir()):
+        for args in (["report"], ["match", str(TORCH)]):
+            out = io.StringIO()
+            assert main([*args, "--machine", str(recorded)], out=out) == 0, recorded
+            assert widest(out.getvalue()) <= columns, (recorded.name, args[0])
+    capsys.readouterr()

@@ -180,3 +180,10 @@ def test_the_library_refuses_invalid_force_values_too() -> None:
     system = LiveSystem(environ={"AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH": "xyz"})
     with pytest.raises(InvalidOverride, match="AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH"):
         detect(system, cache=False)
+
+
+def test_a_refused_record_leaves_no_directory_behind(tmp_path: Path) -> None:
+    target = tmp_path / "rec"
+    run = cli("record", str(target), env={"VARIANT_PROVIDERS_DISABLE": "nvidai"})
+    assert_usage_error(run, "VARIANT_PROVIDERS_DISABLE", "'nvidai'")
+    assert not target.exists()
