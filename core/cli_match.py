@@ -175,6 +175,10 @@ def _render(path: str, variants: Any, selection: Any, hints: List[str], term: Te
         width = min(max(len(label) for label in selection.rejected), term.width // 3)
         for label, reason in selection.rejected.items():
             lines += term.wrap(f"{label:<{width}}  {reason}", "  ", " " * (width + 4))
+    if selection.providers:
+        lines += ["", term.fit("answered by (the providers table):")]
+        for namespace, source in selection.providers.items():
+            lines += term.wrap(f"{namespace}: {source}", "  ", "    ")
     if hints:
         lines += ["", term.paint("Hints:", "hint")]
         for hint in hints:

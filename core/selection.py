@@ -48,6 +48,7 @@ from .matcher import (
     parse_property,
 )
 from .model import VariantProperty, is_valid_name
+from .plugin_choice import plugin_answers
 from .variants_json import VariantsFile, load_variants_json, parse_variants_json
 
 if TYPE_CHECKING:
@@ -108,6 +109,10 @@ class Selection:
     supported: Tuple[VariantProperty, ...] = ()
     schema: str = ""
     null_label: str = NULL_LABEL
+    #: Per plugin namespace of the file, which plugin answered (and when our built-in
+    #: answered because the plugin-api the file names is not installed); see
+    #: :mod:`variant_providers.plugin_choice`.
+    providers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @property
     def best(self) -> str:
@@ -122,6 +127,7 @@ class Selection:
             "rejected": dict(self.rejected),
             "supported": [str(p) for p in self.supported],
             "schema": self.schema,
+            "providers": dict(self.providers),
         }
 
 
@@ -218,6 +224,8 @@ def select(
 
         detection = detect()
     detected, statuses = _detected(detection)
+    answers = plugin_answers(vfile, detection)  # the plugins the file names, where installed
+    statuses.update(answers.statuses)
     if priorities is None:
         prio = Priorities()
     elif isinstance(priorities, Priorities):
@@ -249,6 +257,8 @@ def select(
             continue
         if provider.is_static:
             supported.extend(provider.static_properties())
+        elif ns in answers.properties:
+            supported.extend(answers.properties[ns])
         else:
             supported.extend(by_namespace.get(ns, ()))
 
@@ -304,6 +314,7 @@ def select(
         supported=ranker.ordered_supported,
         schema=vfile.schema,
         null_label=null_label,
+        providers=MappingProxyType(dict(answers.sources)),
     )
 
 

@@ -166,7 +166,7 @@ def install_plugins(site: Path, names: List[str]) -> None:
         module = f"vpstd_{name}"
         write_distribution(
             site,
-            f"{name}-plugin",
+            f"{name}_plugin",
             f"[variant_plugins]\n{name} = {module}:{attribute}\n",
             {module: source},
         )
@@ -243,7 +243,7 @@ def test_each_bad_plugin_is_one_row_and_the_rest_is_unaffected(detection: Detect
 def test_plugin_report_lists_every_standard_plugin(detection: Detection) -> None:
     rows = {p["name"]: p for p in detection.plugins if p.get("group") == "variant_plugins"}
     assert set(PLUGINS) <= set(rows)
-    assert rows["modern_hw"]["distribution"] == "modern_hw-plugin"
+    assert rows["modern_hw"]["distribution"] == "modern_hw_plugin"
     # Our own variant_plugins entries (the built-ins' plugin-API objects) are not run twice.
     assert not [p for p in rows.values() if p["value"].startswith("variant_providers.")]
     assert detection.namespaces.count("x86_64") == 1
@@ -293,6 +293,77 @@ def test_report_json_stays_clean_with_noisy_and_hanging_plugins(site: Path, tmp_
     assert rows["hangs_hw"]["status"] == "timeout"
     assert rows["chatty_hw"]["status"] == "ok"
     assert [r["plugin"] for r in doc["shadowed"]] == ["acme_nvidia"]
+
+
+# -- select() follows the providers table of the file -------------------------------------
+
+
+def _variants(namespace: str, plugin_api: str, requires: str, variants: Dict[str, Any]) -> Any:
+    return {
+        "$schema": "https://variants-schema.wheelnext.dev/v0.2.0.json",
+        "default-priorities": {"namespace": [namespace]},
+        "providers": {namespace: {"requires": [requires], "plugin-api": plugin_api}},
+        "variants": {**variants, "null": {}},
+    }
+
+
+@pytest.fixture
+def on_path(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_select_runs_the_plugin_the_file_names(on_path: Path) -> None:
+    from variant_providers.selection import select
+
+    doc = _variants(
+        "modern_hw",
+        "vpstd_modern_hw:ModernPlugin",
+        "modern-hw-plugin >=1",
+        {
+            "gen1": {"modern_hw": {"generation": ["g1"]}},
+            "gen2": {"modern_hw": {"generation": ["g2"]}},
+            "gen3": {"modern_hw": {"generation": ["g3"]}},
+        },
+    )
+    # The built-ins detect on a host that has not run this plugin; the file's plugin runs.
+    selection = select(doc, Host(allow="none").detect(LiveSystem(), cache=False))
+    assert selection.ranked == ("gen3", "gen2", "null")
+    assert "needs `modern_hw :: generation :: g1`" in selection.rejected["gen1"]
+    assert selection.providers["modern_hw"] == "plugin-api vpstd_modern_hw:ModernPlugin (ok)"
+
+
+def test_select_prefers_the_files_plugin_over_our_claim(detection: Detection) -> None:
+    """acme_nvidia lost the `nvidia` claim in the report; a file built against it uses it."""
+    from variant_providers.selection import select
+
+    doc = _variants(
+        "nvidia",
+        "vpstd_acme_nvidia:AcmeNvidia",
+        "acme-nvidia-plugin",
+        {"sm90": {"nvidia": {"sm_arch": ["90_real"]}}},
+    )
+    assert detection["nvidia"].plugin == "builtin:nvidia"
+    selection = select(doc, detection)
+    assert selection.best == "sm90"
+    assert selection.providers["nvidia"].startswith("plugin-api vpstd_acme_nvidia:AcmeNvidia")
+
+
+def test_select_says_when_our_builtin_answers_for_a_missing_plugin(on_path: Path) -> None:
+    from variant_providers.selection import select
+
+    doc = _variants(
+        "nvidia",
+        "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+        "nvidia-variant-provider >=0.0.2,<1",
+        {"sm90": {"nvidia": {"sm_arch": ["90_real"]}}},
+    )
+    selection = select(doc, Host(allow="none").detect(LiveSystem(), cache=False))
+    assert selection.providers["nvidia"] == (
+        "builtin:nvidia answers: plugin-api "
+        "nvidia_variant_provider.plugin:NvidiaVariantPlugin is not installed"
+    )
+    assert selection.to_dict()["providers"] == dict(selection.providers)
 
 
 # -- a real published plugin ------------------------------------------------------------
