@@ -389,7 +389,11 @@ class LiveSystem:
         self._platform = platform
         #: When set, an upper bound for every command and native call (``--timeout`` /
         #: ``VARIANT_PROVIDERS_TIMEOUT``); each call's own timeout holds below it.
-        self.timeout = timeout if timeout is not None else timeout_from(self._environ)
+        self.timeout = (
+            timeout_from(self._environ)
+            if timeout is None
+            else seconds(timeout, "timeout", maximum=MAX_TIMEOUT)
+        )
 
     def __repr__(self) -> str:
         return f"LiveSystem(root={self._root!r})"

@@ -30,6 +30,16 @@ def test_the_library_refuses_the_same_timeouts(value: object) -> None:
         detect(timeout=value, cache=False)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0])
+def test_a_live_system_refuses_them_too(value: float) -> None:
+    from variant_providers.system import LiveSystem
+
+    with pytest.raises(InvalidSetting, match="timeout"):
+        LiveSystem(timeout=value)
+    with pytest.raises(InvalidSetting, match="VARIANT_PROVIDERS_TIMEOUT"):
+        LiveSystem(environ={"VARIANT_PROVIDERS_TIMEOUT": str(value)})
+
+
 def test_one_validation_rule() -> None:
     assert seconds(" 2.5 ", "x", maximum=MAX_TIMEOUT) == 2.5
     assert seconds(MAX_TIMEOUT, "x", maximum=MAX_TIMEOUT) == MAX_TIMEOUT
