@@ -25,14 +25,18 @@ Every failure is returned as data: the raw ``ze_result_t`` numbers are kept
 from __future__ import annotations
 
 import ctypes
-import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from variant_providers.native_lib import LibrarySearch, load_library
+
 __all__ = ["query"]
 
-LINUX_LIBRARY = "libze_loader.so.1"
-WINDOWS_LIBRARY = "ze_loader.dll"
+#: The loader by soname on every OS, never a distribution path.
+LOADER = LibrarySearch(
+    "the Level Zero loader", {"Linux": ("libze_loader.so.1",), "Windows": ("ze_loader.dll",)}
+)
+LINUX_LIBRARY = LOADER.names["Linux"][0]
 
 ZE_RESULT_SUCCESS = 0
 
@@ -172,17 +176,18 @@ class _Api:
         return fn  # type: ignore[no-any-return]
 
 
-def _load(libraries: Optional[List[str]]) -> Tuple[Optional[Any], Dict[str, Any]]:
-    names = libraries or [WINDOWS_LIBRARY if sys.platform == "win32" else LINUX_LIBRARY]
-    errors = []
-    for name in names:
-        try:
-            lib = ctypes.CDLL(name)
-        except OSError as exc:
-            errors.append(str(exc))
-            continue
-        return lib, {"ok": True, "library": name}
-    return None, {"ok": False, "library": names[0], "error": "; ".join(errors[:2])}
+def _load(
+    libraries: Optional[List[str]], os_name: Optional[str]
+) -> Tuple[Optional[Any], Dict[str, Any]]:
+    lib, name, errors = load_library(LOADER, os_name, libraries)
+    if lib is None:
+        tried = libraries or LOADER.candidates(os_name)
+        return None, {
+            "ok": False,
+            "library": tried[0] if tried else None,
+            "error": "; ".join(errors[:2]),
+        }
+    return lib, {"ok": True, "library": name}
 
 
 def _handles(fn: Callable[..., int], handle_type: Any, *prefix: Any) -> Tuple[int, List[Any]]:
@@ -290,13 +295,14 @@ def _driver(api: _Api, driver: Any) -> Dict[str, Any]:
     return out
 
 
-def query(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
+def query(libraries: Optional[List[str]] = None, os_name: Optional[str] = None) -> Dict[str, Any]:
     """Everything the provider needs from Level Zero, as JSON-able data.
 
     *libraries* (Windows: ``System32\\ze_loader.dll``) are full paths to load
-    instead of the loader's soname.
+    instead of the names of :data:`LOADER`; *os_name* picks another OS's row
+    of it (tests run the Windows name on Linux).
     """
-    lib, loader = _load(libraries)
+    lib, loader = _load(libraries, os_name)
     answer: Dict[str, Any] = {"loader": loader}
     if lib is None:
         return answer

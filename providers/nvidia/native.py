@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["libcuda", "nvml"]
+from variant_providers.native_lib import LibrarySearch, load_library
+
+__all__ = ["LIBCUDA", "libcuda", "nvml"]
 
 Pair = List[Any]
 
@@ -142,53 +144,50 @@ def nvml(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
     return answer
 
 
-#: Where libcuda lives when the loader's search path does not find it.
-LIBCUDA_CANDIDATES = (
-    "libcuda.so.1",
-    "libcuda.so",
-    "/usr/lib64/nvidia/libcuda.so.1",
-    "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
-    "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
-    "/usr/lib/aarch64-linux-gnu/tegra/libcuda.so.1",
-    "/usr/lib/aarch64-linux-gnu/nvidia/libcuda.so.1",
-    "/usr/lib/wsl/lib/libcuda.so.1",
+#: libcuda's names: the soname through the loader's search first, then where
+#: drivers put it when that search does not find it (Jetson, WSL2, RHEL).
+LIBCUDA = LibrarySearch(
+    "libcuda",
+    {
+        "Linux": (
+            "libcuda.so.1",
+            "libcuda.so",
+            "/usr/lib64/nvidia/libcuda.so.1",
+            "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+            "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
+            "/usr/lib/aarch64-linux-gnu/tegra/libcuda.so.1",
+            "/usr/lib/aarch64-linux-gnu/nvidia/libcuda.so.1",
+            "/usr/lib/wsl/lib/libcuda.so.1",
+        ),
+        "Windows": ("nvcuda.dll",),
+    },
 )
-WINDOWS_LIBCUDA = ("nvcuda.dll",)
 
 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75
 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76
 
 
-def _load_libcuda(libraries: Optional[List[str]]) -> tuple[Optional[Any], Dict[str, Any]]:
-    import ctypes
-    import sys
-
-    names = libraries or (WINDOWS_LIBCUDA if sys.platform == "win32" else LIBCUDA_CANDIDATES)
-    errors = []
-    for name in names:
-        try:
-            return ctypes.CDLL(name), {"ok": True, "path": name}
-        except OSError as exc:
-            errors.append(f"{name}: {exc}")
-    return None, {"ok": False, "error": "; ".join(errors[:2]) or "no candidate"}
-
-
-def libcuda(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
+def libcuda(libraries: Optional[List[str]] = None, os_name: Optional[str] = None) -> Dict[str, Any]:
     """Ask the CUDA driver API (``libcuda`` through ctypes) for its version and devices.
 
-    *libraries* (Windows: the ``nvcuda.dll`` found) replace the search list.
+    *libraries* (Windows: the ``nvcuda.dll`` found) replace the names of
+    :data:`LIBCUDA`; *os_name* picks another OS's row of it (tests run the
+    Windows names on Linux).
 
-    ``CUDA_VISIBLE_DEVICES`` is removed before ``cuInit`` (an empty or
-    invalid value hides every GPU); the answer says what it was.
+    ``CUDA_VISIBLE_DEVICES`` is removed before ``cuInit``, whatever its form
+    (ordinals, ``GPU-`` or ``MIG-`` UUIDs): it picks the GPUs one program
+    runs on, not what the machine supports, and an empty or invalid value
+    hides every GPU.  The answer says what it was.
     """
     import ctypes
     import os
 
     answer: Dict[str, Any] = {"cuda_visible_devices": os.environ.pop("CUDA_VISIBLE_DEVICES", None)}
-    lib, load = _load_libcuda(libraries)
-    answer["load"] = load
+    lib, loaded, errors = load_library(LIBCUDA, os_name, libraries)
     if lib is None:
+        answer["load"] = {"ok": False, "error": "; ".join(errors[:2])}
         return answer
+    answer["load"] = {"ok": True, "path": loaded}
 
     def call(name: str, *args: Any) -> int:
         try:

@@ -363,9 +363,16 @@ class LevelZero:
         return _header(defines, self.omit, self.hang, body)
 
     @classmethod
-    def from_answer(cls, answer: Mapping[str, Any], *, flat: bool = True) -> LevelZero:
-        """The loader that gives the recorded ``native.level_zero`` *answer*."""
+    def from_answer(cls, answer: Mapping[str, Any]) -> LevelZero:
+        """The loader that gives the recorded ``native.level_zero`` *answer*.
+
+        A recording whose root devices list sub-devices was made in the
+        COMPOSITE hierarchy, one without in the FLAT one.
+        """
         init = answer["init"]
+        flat = not any(
+            d.get("subdevices") for drv in answer.get("drivers", []) for d in drv.get("devices", [])
+        )
         omit = frozenset() if init["function"] == "zeInitDrivers" else {"zeInitDrivers"}
 
         def device(raw: Mapping[str, Any]) -> ZeDevice:

@@ -14,7 +14,7 @@ from typing import Any, Dict
 import pytest
 from variant_providers.providers.intel.detect import LEVEL_ZERO
 from variant_providers.providers.nvidia.detect import LIBCUDA, NVML
-from variant_providers.system import LiveSystem, NativeFacade
+from variant_providers.system import LiveSystem, NativeFacade, run_python_child
 
 from tests.conftest import FIXTURE_MACHINES
 
@@ -83,8 +83,7 @@ def test_recorded_answer_round_trips_through_a_stand_in(standins: StandIns, key:
     elif name == "libcuda":
         standins.install(Cuda.from_answer(answer))
     else:
-        flat = env.get("ZE_FLAT_DEVICE_HIERARCHY") != "COMPOSITE"
-        standins.install(LevelZero.from_answer(answer, flat=flat))
+        standins.install(LevelZero.from_answer(answer))
     live = _ask(standins, FACADES[name], **{k: v for k, v in env.items() if k.startswith("ZE_")})
     assert _as_recorded(live, answer) == _without_timings(answer)
 
@@ -161,3 +160,21 @@ def test_level_zero_flat_and_composite_hierarchies(standins: StandIns) -> None:
     assert [d["subdevice_id"] for d in flat] == [0, 1]
     assert all(d["subdevices"] == [] for d in flat)
     assert len(roots) == 1 and [s["subdevice_id"] for s in roots[0]["subdevices"]] == [0, 1]
+
+
+def test_the_windows_names_of_the_search_tables_load_the_same_stand_ins(
+    standins: StandIns,
+) -> None:
+    # The OS row is data: a stand-in under the Windows name answers through the same code.
+    standins.install(Cuda(devices=[CudaDevice(cc=(8, 9))]), soname="nvcuda.dll")
+    standins.install(LevelZero(drivers=[ZeDriver(devices=[ZeDevice()])]), soname="ze_loader.dll")
+    env = standins.environ()
+    cuda = run_python_child(
+        "variant_providers.providers.nvidia.native:libcuda", [None, "Windows"], timeout=20, env=env
+    )
+    assert cuda["load"] == {"ok": True, "path": "nvcuda.dll"}
+    assert cuda["devices"][0]["cc"] == [0, [8, 9]]
+    ze = run_python_child(
+        "variant_providers.providers.intel.native:query", [None, "Windows"], timeout=20, env=env
+    )
+    assert ze["loader"] == {"ok": True, "library": "ze_loader.dll"}
