@@ -1,9 +1,10 @@
 """Detect the device IPs of Intel GPUs (namespace ``intel``, feature ``device_ip``).
 
 The vocabulary is the wheelnext intel-variant-provider's: one multi-value
-feature ``device_ip`` whose values are, for every Intel GPU in enumeration
-order, its IP ``architecture.release.revision`` followed by the base IP it
-is binary compatible with — de-duplicated and limited to the IPs in
+feature ``device_ip`` whose values are, for every Intel GPU (discrete ones
+first, then integrated ones, each group in enumeration order), its IP
+``architecture.release.revision`` followed by the base IP it is binary
+compatible with — de-duplicated and limited to the IPs in
 :data:`~.tables.KNOWN_IPS`.  ``INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP``
 replaces detection with exactly that one value.
 
@@ -18,8 +19,9 @@ Detection, cheapest first:
    sub-devices.  ``ZE_AFFINITY_MASK`` and ``ZE_FLAT_DEVICE_HIERARCHY``
    change what Level Zero shows and are recorded in ``info``.
 3. **PCI device-id table** — when Level Zero is missing, fails or hangs,
-   each device's IP comes from :data:`~.tables.FAMILY_BY_DEVICE_ID` and
-   ``info`` says so (``source: pci-table``).
+   or fails for one device while answering for others, each such device's
+   IP comes from :data:`~.tables.FAMILY_BY_DEVICE_ID` and ``info`` says so
+   (``source: pci-table``).
 """
 
 from __future__ import annotations
