@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-from variant_providers.host import Detection, Host, ProviderResult
+from variant_providers.host import Detection, Host, ProviderResult, UnknownNamespace
 from variant_providers.standard_child import PluginAdapter
 from variant_providers.standard_plugins import pick_claims
 from variant_providers.system import LiveSystem
@@ -65,6 +65,18 @@ class _Plugin:
         return [Config("mode", ["fast", "slow"])]
 
 PLUGIN = _Plugin()
+""",
+    ),
+    # variantlib 0.2.2 as a module of plain functions (the plugin-api names only the module).
+    "module_hw": (
+        "",
+        CONFIG
+        + """
+def get_supported_configs():
+    return [Config("tier", ["t2", "t1"])]
+
+def get_all_configs():
+    return [Config("tier", ["t2", "t1"])]
 """,
     ),
     # The older protocol of provider-variant-x86-64 0.0.1: instance methods taking
@@ -167,7 +179,7 @@ def install_plugins(site: Path, names: List[str]) -> None:
         write_distribution(
             site,
             f"{name}_plugin",
-            f"[variant_plugins]\n{name} = {module}:{attribute}\n",
+            f"[variant_plugins]\n{name} = {module}{':' if attribute else ''}{attribute}\n",
             {module: source},
         )
         sys.modules.pop(module, None)
@@ -209,6 +221,10 @@ def test_both_protocols_answer_with_validated_features(detection: Detection) -> 
     assert modern.info["protocol"] == "variantlib 0.2.2"
     assert modern.info["plugin_api"] == "vpstd_modern_hw:ModernPlugin"
     assert "instance_hw :: mode :: fast" in properties
+    assert [str(p) for p in detection["module_hw"].properties] == [
+        "module_hw :: tier :: t2",
+        "module_hw :: tier :: t1",
+    ]
 
     old = _row(detection, "old_hw")
     assert old.status == "ok" and old.plugin == "provider_variant_oldhw"
@@ -275,6 +291,24 @@ def test_only_finds_a_standard_plugins_namespace(site: Path, tmp_path: Path) -> 
         mp.syspath_prepend(str(site))
         only = Host(allow="provider_variant_oldhw").detect(LiveSystem(), only=["old_hw"])
     assert only.namespaces == ["old_hw"]
+
+
+def test_disable_override_and_only_apply_to_standard_namespaces(site: Path, tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(site))
+        mp.setenv("VARIANT_PROVIDERS_PLUGINS", "modern_hw,instance_hw")
+        mp.setenv("VARIANT_PROVIDERS_DISABLE", "instance_hw")
+        mp.setenv("VARIANT_PROVIDERS_OVERRIDE", "modern_hw :: generation :: g9")
+        detection = Host().detect(LiveSystem(), cache=False, timeout=TIMEOUT)
+        assert detection["instance_hw"].status == "disabled"
+        modern = detection["modern_hw"]
+        assert modern.status == "override" and modern.overridden == {
+            "generation": "VARIANT_PROVIDERS_OVERRIDE"
+        }
+        assert [str(p) for p in modern.properties][:1] == ["modern_hw :: generation :: g9"]
+        mp.delenv("VARIANT_PROVIDERS_DISABLE")
+        with pytest.raises(UnknownNamespace, match=r"'nope'.*known: .*modern_hw"):
+            Host().detect(LiveSystem(), only=["modern_hw", "nope"], timeout=TIMEOUT)
 
 
 def test_report_json_stays_clean_with_noisy_and_hanging_plugins(site: Path, tmp_path: Path) -> None:
