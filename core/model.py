@@ -121,6 +121,9 @@ class VariantProperty:
                     f"invalid variant property {self._quoted()}: the {part} {text!r} "
                     f"{_describe_bad(text, chars)} (allowed: {pattern})"
                 )
+        # The matcher reads a property as (namespace, feature, (value,)); made once here
+        # so ranking lists of properties builds nothing per property.  Not a field.
+        object.__setattr__(self, "_parts", (self.namespace, self.feature, (self.value,)))
 
     def _quoted(self) -> str:
         return repr(f"{self.namespace} :: {self.feature} :: {self.value}")
