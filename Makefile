@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # tree, so it checks a symlinked view with the installed layout.
 TYPECHECK := build/typecheck
 
-.PHONY: install test lint format bench typecheck-view build-floor clean
+.PHONY: install test fuzz lint format bench typecheck-view build-floor clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ install:
 
 test:
 	$(BIN)/python -m pytest
+
+# The parser fuzz targets of tests/test_fuzz.py, with many more examples than
+# `make test` gives them (FUZZ_EXAMPLES per target).
+FUZZ_EXAMPLES ?= 5000
+fuzz:
+	VARIANT_PROVIDERS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q
 
 typecheck-view:
 	rm -rf $(TYPECHECK)

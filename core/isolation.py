@@ -49,6 +49,7 @@ class IsolatedRun:
         argv = [
             sys.executable,
             "-I",
+            "-B",  # no bytecode written next to a plugin: nothing outside the cache
             "-c",
             CHILD_SOURCE,
             target,

@@ -296,6 +296,7 @@ def run_python_child(
     argv = [
         sys.executable,
         "-I",
+        "-B",  # never write bytecode as root into the places modules come from
         "-c",
         CHILD_SOURCE,
         target,

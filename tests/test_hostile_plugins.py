@@ -1,0 +1,166 @@
+"""Hostile third-party plugins, installed as real distributions, against a real run.
+
+Each plugin below is installed the way pip would (a ``*.dist-info`` with an
+``entry_points.txt`` on ``PYTHONPATH``) and ``report --json --lock`` runs in
+a fresh interpreter beside them.  Whatever they do — flood stderr, flood the
+answer channel, hang, leave daemons, run commands that leave daemons, report
+NaN — the run must keep the promises of the hardening work:
+
+* the parent's peak RSS stays under 100 MB;
+* detection ends within the deadline + 1 s;
+* nothing a plugin or its commands started is still running afterwards;
+* stdout is strict JSON;
+* nothing is written outside the cache directory and the lock path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Set
+
+import pytest
+
+from .conftest import write_distribution
+from .hostile import RSS_LIMIT_KB, STDERR_FLOOD, orphan_source, python_argv, read_pid, wait_gone
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "wait4"), reason="POSIX rusage of a child")
+
+TIMEOUT = 2.0
+
+HEADER = (
+    "import os, sys, time\n"
+    "from variant_providers import FeatureConfig, ProviderOutput\n"
+    f"FLOOD = {STDERR_FLOOD!r}\n"
+)
+
+PLUGINS: Dict[str, str] = {
+    "stderr_flood": "def detect(system):\n    while True:\n        os.write(2, b'E' * 65536)\n",
+    "answer_flood": (
+        "def detect(system):\n"
+        "    while True:\n"
+        "        for fd in range(3, 12):\n"
+        "            try:\n"
+        "                os.write(fd, b'[' * 65536)\n"
+        "            except OSError:\n"
+        "                pass\n"
+    ),
+    "hangs": "def detect(system):\n    time.sleep(60)\n",
+    "not_finite": (
+        "def detect(system):\n"
+        "    return ProviderOutput([FeatureConfig('g', ['a'])], info={'x': float('nan')})\n"
+    ),
+    "daemon": (
+        "def detect(system):\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        "            open(os.environ['VP_TEST_PIDS'] + '/daemon', 'w').write(str(os.getpid()))\n"
+        "            time.sleep(300)\n"
+        "        os._exit(0)\n"
+        "    return [FeatureConfig('g', ['a'])]\n"
+    ),
+    "commands": (
+        "def detect(system):\n"
+        "    pidfile = os.environ['VP_TEST_PIDS'] + '/command-daemon'\n"
+        "    result = system.run(ARGV_OF(pidfile))\n"
+        "    flood = system.run([sys.executable, '-c', FLOOD], 0.5)\n"
+        "    ok = result.ok and flood.timed_out\n"
+        "    return [FeatureConfig('g', ['a'])] if ok else []\n"
+    ),
+}
+
+
+def _install(site: Path) -> None:
+    for name, body in PLUGINS.items():
+        module = f"vp_hostile_{name}"
+        source = HEADER + body
+        if name == "commands":
+            argv = python_argv(orphan_source(Path("PIDFILE"), daemon=True))
+            source = (
+                f"ARGV = {argv!r}\n"
+                "def ARGV_OF(pidfile):\n"
+                "    return [a.replace('PIDFILE', pidfile) for a in ARGV]\n" + source
+            )
+        source += (
+            "\nfrom variant_providers import Provider, hookimpl\n"
+            "@hookimpl\n"
+            "def variant_providers():\n"
+            f"    yield Provider({name!r}, detect)\n"
+        )
+        write_distribution(
+            site, f"hostile_{name}", f"[variant_providers]\n{name} = {module}\n", {module: source}
+        )
+    # And a distribution unrelated to us whose metadata is broken.
+    write_distribution(site, "broken_metadata", "[console_scripts]\nno-equals-sign\n", {})
+
+
+def _snapshot(root: Path) -> Set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def _strict(name: str) -> Any:
+    raise AssertionError(f"{name} on stdout")
+
+
+def test_hostile_plugins_are_contained(tmp_path: Path) -> None:
+    site, pids, cache, home, work = (
+        tmp_path / n for n in ("site", "pids", "cache", "home", "work")
+    )
+    for directory in (pids, home, work):
+        directory.mkdir()
+    _install(site)
+    before = _snapshot(tmp_path)
+    lock = work / "machine.lock"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "VARIANT_PROVIDERS_CACHE_DIR": str(cache),
+        "HOME": str(home),
+        "TMPDIR": str(work),
+        "VP_TEST_PIDS": str(pids),
+    }
+    argv = [sys.executable, "-m", "variant_providers", "report", "--json"]
+    argv += ["--timeout", str(TIMEOUT), "--lock", str(lock)]
+    out_path = tmp_path / "stdout"
+    start = time.monotonic()
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=work)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - start
+
+    assert proc.returncode == 0
+    doc = json.loads(out_path.read_text(), parse_constant=_strict)
+    rows = {row["namespace"]: row for row in doc["providers"]}
+    assert usage.ru_maxrss < RSS_LIMIT_KB, f"parent peak RSS {usage.ru_maxrss} kB"
+    assert doc["duration_ms"] < (TIMEOUT + 1.0) * 1e3
+    assert wall < TIMEOUT + 1.0 + 10.0, "interpreter start-up aside, the run ended on time"
+
+    assert rows["stderr_flood"]["status"] == "timeout"
+    assert rows["hangs"]["status"] == "timeout"
+    assert rows["answer_flood"]["status"] == "error"
+    assert "too much output" in rows["answer_flood"]["error"]
+    assert rows["not_finite"]["status"] == "error"
+    assert "invalid result" in rows["not_finite"]["error"]
+    assert rows["daemon"]["status"] == "ok", "a lingering daemon does not make it a timeout"
+    assert rows["commands"]["status"] == "ok", rows["commands"]
+    skipped = [p for p in doc["plugins"] if p["state"].startswith("skipped")]
+    assert [p["name"] for p in skipped] == ["broken_metadata"]
+
+    for name in ("daemon", "command-daemon"):
+        assert wait_gone(read_pid(pids / name)), f"the {name} outlived the run"
+
+    written = _snapshot(tmp_path) - before - {"stdout"}
+    outside = {
+        p
+        for p in written
+        if not p.startswith(("cache", "pids")) and p != str(lock.relative_to(tmp_path))
+    }
+    assert outside == set(), "written outside the cache directory and the lock path"
+    assert json.loads(lock.read_text())["format"] == "variant-providers-lock"
