@@ -21,6 +21,23 @@ from typing import Any, Dict, Optional
 RSS_LIMIT_KB = 100 * 1024
 
 
+#: Source defining ``_peak_rss_kb()``: this process's own peak RSS in kB.  VmHWM
+#: belongs to the current address space; ``ru_maxrss`` on Linux also counts the
+#: process it was forked from (pytest) and the children it reaped.
+PEAK_RSS_SOURCE = (
+    "def _peak_rss_kb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as f:\n"
+    "            for line in f:\n"
+    "                if line.startswith('VmHWM:'):\n"
+    "                    return int(line.split()[1])\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    import resource\n"
+    "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
 def python_argv(code: str) -> list[str]:
     """A command line running *code* in a plain interpreter."""
     return [sys.executable, "-S", "-c", code]
@@ -92,15 +109,7 @@ def run_parent(code: str, env: Optional[Dict[str, str]] = None, timeout: float =
     """
     wrapper = (
         "import json, resource, sys, time\n"
-        "def _peak_rss_kb():\n"
-        "    try:\n"
-        "        with open('/proc/self/status') as f:\n"
-        "            for line in f:\n"
-        "                if line.startswith('VmHWM:'):\n"
-        "                    return int(line.split()[1])\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"{PEAK_RSS_SOURCE}"
         "_t = time.monotonic()\n"
         f"{code}\n"
         "_doc = {'result': result, 'wall_s': time.monotonic() - _t,\n"
