@@ -60,7 +60,11 @@ class ChildTimeout(Exception):
     """A bounded child process did not finish in time (it has been killed)."""
 
 
-#: What a timeout adds when the killed child was still there a second later:
+#: Seconds a killed child gets to go: a killed process is reaped in
+#: milliseconds, and the detection's deadline allows for this much more.
+KILL_GRACE = 0.5
+
+#: What a timeout adds when the killed child was still there after the grace:
 #: stuck in the kernel (an uninterruptible driver call survives SIGKILL).  It
 #: is abandoned, not waited for.
 ABANDONED = "; it did not exit when killed (stuck in the kernel?) and was abandoned"
@@ -234,7 +238,7 @@ class BoundedChild:
         _kill_marked(self.call_id, proc.pid)
         gone = True
         try:
-            proc.wait(1.0)
+            proc.wait(KILL_GRACE)
         except Exception:
             gone = False
         for stream in (proc.stdout, proc.stderr):

@@ -13,7 +13,7 @@ from typing import Any, Dict
 
 import pytest
 from variant_providers.host import ProviderResult
-from variant_providers.replay import ReplaySystem
+from variant_providers.replay import RecordingSystem, ReplaySystem
 
 from tests.conftest import FIXTURE_MACHINES
 
@@ -81,3 +81,26 @@ def test_the_recorded_nvml_hang_hangs_live_and_reports_the_same(
     live = detect_one(live_machine(machine, tmp_path, standins, install=False), "nvidia", timeout=1)
     assert comparable(live) == comparable(replayed)
     assert live.info["probes"] == {"nvml": "no answer within the 1 s time limit of this detection"}
+
+
+def _without_ids(value: Any) -> Any:
+    """*value* less UUIDs and serials, which a recording redacts (keeping their shape)."""
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k not in ("uuid", "serial")}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "name", ["nvidia-a100-h100-mixed-550", "nvidia-jetson-agx-orin-jp5", "intel-lnl-arc-igpu-xe"]
+)
+def test_recording_the_live_machine_replays_the_same(
+    name: str, standins: StandIns, tmp_path: Path
+) -> None:
+    namespace = LIVE_MACHINES[name]
+    recorder = RecordingSystem(live_machine(FIXTURE_MACHINES / name, tmp_path, standins))
+    live = detect_one(recorder, namespace)
+    recording = recorder.save(tmp_path / "recorded")
+    replayed = detect_one(ReplaySystem(recording), namespace)
+    assert _without_ids(comparable(replayed)) == _without_ids(comparable(live))
