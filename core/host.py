@@ -338,7 +338,7 @@ class Host:
         self._standard = standard
         try:
             check_names(
-                {*(allowed or ()), *denied},
+                {*(allowed or ()), *denied, *standard.chosen_plugins()},
                 [ep.name for ep in found if not ep.error] + [p["name"] for p in standard.report],
                 self._policy_origin,
                 "installed plugin",

@@ -113,6 +113,10 @@ class StandardPlugins:
             self.plugins.append(record)
             self.report.append({**row, "state": "runs in a child process"})
 
+    def chosen_plugins(self) -> Set[str]:
+        """The plugins ``namespace=plugin`` items name (besides ours), to check they exist."""
+        return {p for p in self.choices.values() if p != BUILTIN_CHOICE}
+
     @classmethod
     def discover(
         cls,

@@ -286,6 +286,18 @@ def test_the_plugins_variable_chooses_who_answers(site: Path, tmp_path: Path) ->
     assert states["hangs_hw"].startswith("blocked")
 
 
+def test_a_choice_naming_no_installed_plugin_is_a_usage_error(site: Path) -> None:
+    from variant_providers.settings import InvalidSetting
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(site))
+        mp.setenv("VARIANT_PROVIDERS_PLUGINS", "nvidia=acme_nvidai")
+        with pytest.raises(InvalidSetting, match=r"'acme_nvidai'.*known: .*acme_nvidia"):
+            Host().detect(LiveSystem(), cache=False, only=["x86_64"])
+        mp.setenv("VARIANT_PROVIDERS_PLUGINS", "nvidia=builtin")
+        assert Host().detect(LiveSystem(), cache=False, only=["x86_64"])["x86_64"].status == "ok"
+
+
 def test_only_finds_a_standard_plugins_namespace(site: Path, tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(site))
