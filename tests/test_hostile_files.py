@@ -83,6 +83,22 @@ def test_a_fifo_is_refused_wherever_a_file_is_read(
 
 
 @posix
+def test_fifos_planted_in_the_cache_are_ignored(_isolated_cache: Path) -> None:
+    from variant_providers.cache import DetectionCache
+    from variant_providers.entrypoints import discover
+
+    directory = _isolated_cache / "v1"
+    directory.mkdir(mode=0o700)
+    os.mkfifo(directory / "x86_64.json", 0o600)
+    assert DetectionCache(directory).load("x86_64", "any") is None
+    discover("variant_providers", directory)
+    (listed,) = directory.glob("entry-points-*.json")
+    listed.unlink()
+    os.mkfifo(listed, 0o600)
+    assert isinstance(discover("variant_providers", directory), list)
+
+
+@posix
 def test_live_reads_under_a_root_refuse_fifos(tmp_path: Path) -> None:
     (tmp_path / "proc").mkdir()
     os.mkfifo(tmp_path / "proc" / "cpuinfo")
