@@ -32,6 +32,7 @@ PathArg = Union[str, "os.PathLike[str]"]
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_TMP_FLAGS |= getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 #: Whether directories can be held open (POSIX); elsewhere paths are used.
 _DIR_FD = {os.open, os.mkdir, os.rename, os.stat} <= os.supports_dir_fd
 

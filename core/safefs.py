@@ -69,7 +69,8 @@ def open_regular(path: PathArg, *, private: bool = False) -> int:
     :class:`UntrustedFile` when *private* and the file is not the current
     user's own (or is a symlink).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)  # POSIX only
     if private:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     try:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from variant_providers.children import STDERR_KEEP, BoundedChild, ChildOutputTooLarge
+from variant_providers.children import (
+    STDERR_KEEP,
+    BoundedChild,
+    ChildOutputTooLarge,
+    ChildTimeout,
+)
 from variant_providers.system import LiveSystem, NativeError, NativeFacade, run_python_child
 
 from .hostile import (
@@ -104,3 +110,20 @@ def test_a_child_over_its_stdout_cap_raises() -> None:
     with pytest.raises(ChildOutputTooLarge):
         child.wait(10.0)
     assert child.proc.returncode is not None, "the child was reaped"
+
+
+def test_the_fallback_without_select_keeps_deadline_and_caps() -> None:
+    # Where pipes cannot be polled (Windows) the same limits hold after the read.
+    def read(code: str, limit: int = 1000, timeout: float = 10.0) -> Any:
+        child = BoundedChild(python_argv(code), stdout_limit=limit)
+        try:
+            return child._read_without_select(child.started + timeout, timeout)
+        finally:
+            child._end()
+
+    done = read("import os\nos.write(1, b'ok')\nos.write(2, b'W' * 100000)\n")
+    assert done.stdout == b"ok" and b"bytes of stderr not kept" in done.stderr
+    with pytest.raises(ChildOutputTooLarge):
+        read("import os\nos.write(1, b'x' * 5000)\n")
+    with pytest.raises(ChildTimeout):
+        read("import time\ntime.sleep(30)\n", timeout=0.5)
