@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from variant_providers.native_lib import LibrarySearch, load_library
 
-__all__ = ["LIBCUDA", "libcuda", "nvml"]
+__all__ = ["LIBCUDA_NAMES", "NVML_NAMES", "libcuda", "nvml"]
 
 Pair = List[Any]
 
@@ -89,21 +89,21 @@ def _nvml_mig_devices(pynvml: Any, parent: Any) -> List[Dict[str, Any]]:
     return found
 
 
+#: NVML's names as pynvml looks for them by itself (``libnvidia-ml.so.1``; on
+#: Windows ``nvml.dll`` in System32, then the NVSMI directory).  The provider
+#: passes full paths instead where it finds them through the seam.
+NVML_NAMES = LibrarySearch("NVML", {"Linux": ("libnvidia-ml.so.1",), "Windows": ("nvml.dll",)})
+
+
 def _preload(pynvml: Any, libraries: List[str], answer: Dict[str, Any]) -> bool:
     """Load the first of *libraries* that loads as pynvml's NVML; say which one."""
-    import ctypes
-
-    errors = []
-    for path in libraries:
-        try:
-            pynvml.nvmlLib = ctypes.CDLL(path)
-        except OSError as exc:
-            errors.append(f"{path}: {exc}")
-            continue
-        answer["library"] = path
-        return True
-    answer["library_errors"] = errors[:4]
-    return False
+    lib, path, errors = load_library(NVML_NAMES, names=libraries)
+    if lib is None:
+        answer["library_errors"] = errors[:4]
+        return False
+    pynvml.nvmlLib = lib
+    answer["library"] = path
+    return True
 
 
 def nvml(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -146,7 +146,7 @@ def nvml(libraries: Optional[List[str]] = None) -> Dict[str, Any]:
 
 #: libcuda's names: the soname through the loader's search first, then where
 #: drivers put it when that search does not find it (Jetson, WSL2, RHEL).
-LIBCUDA = LibrarySearch(
+LIBCUDA_NAMES = LibrarySearch(
     "libcuda",
     {
         "Linux": (
@@ -171,7 +171,7 @@ def libcuda(libraries: Optional[List[str]] = None, os_name: Optional[str] = None
     """Ask the CUDA driver API (``libcuda`` through ctypes) for its version and devices.
 
     *libraries* (Windows: the ``nvcuda.dll`` found) replace the names of
-    :data:`LIBCUDA`; *os_name* picks another OS's row of it (tests run the
+    :data:`LIBCUDA_NAMES`; *os_name* picks another OS's row of it (tests run the
     Windows names on Linux).
 
     ``CUDA_VISIBLE_DEVICES`` is removed before ``cuInit``, whatever its form
@@ -183,7 +183,7 @@ def libcuda(libraries: Optional[List[str]] = None, os_name: Optional[str] = None
     import os
 
     answer: Dict[str, Any] = {"cuda_visible_devices": os.environ.pop("CUDA_VISIBLE_DEVICES", None)}
-    lib, loaded, errors = load_library(LIBCUDA, os_name, libraries)
+    lib, loaded, errors = load_library(LIBCUDA_NAMES, os_name, libraries)
     if lib is None:
         answer["load"] = {"ok": False, "error": "; ".join(errors[:2])}
         return answer
