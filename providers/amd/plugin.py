@@ -30,7 +30,15 @@ def all_configs() -> Sequence[FeatureConfig]:
 
 
 def fingerprint(system: System) -> str:
-    """The KFD node list, driver and ROCm version files: what the answer depends on."""
+    """The KFD node list, driver and ROCm version files: what the answer depends on.
+
+    On Windows: ``HIP_PATH`` and the HIP runtime DLLs that detection would try.
+    """
+    if system.platform.is_windows:
+        from .hip import hip_libraries, windows_sdks
+
+        libraries = hip_libraries(system, windows_sdks(system))
+        return f"windows:{system.getenv('HIP_PATH')}:{libraries}"
     rocm = system.getenv("ROCM_PATH") or system.getenv("ROCM_HOME") or "/opt/rocm"
     return fingerprint_of(
         system,

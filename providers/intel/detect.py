@@ -33,7 +33,6 @@ from variant_providers.model import FeatureConfig
 from variant_providers.pci import DISPLAY_CLASS, PciDevice, PciScan, scan_pci
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
-    LibraryPlace,
     NativeError,
     NativeFacade,
     NativeTimeout,
@@ -42,7 +41,7 @@ from variant_providers.system import (
     find_libraries,
 )
 
-from .fingerprint import LINUX_LOADER, fingerprint, library_dirs
+from .fingerprint import LINUX_LOADER, WINDOWS_LOADER, fingerprint, library_dirs
 from .tables import DEVICE_NAMES, KNOWN_IPS, decode_ip, device_ip_values, family_for
 
 __all__ = [
@@ -65,10 +64,6 @@ GPU_DRIVERS = ("i915", "xe")
 
 #: The Level Zero facade; its answer is recorded as ``native.level_zero``.
 LEVEL_ZERO = NativeFacade("level_zero", "variant_providers.providers.intel.native:query")
-
-#: Where the Level Zero loader is on Windows (the GPU and NPU drivers install it;
-#: the name has no ``64``).  On Linux the loader is found by its soname.
-WINDOWS_LOADER = (LibraryPlace("SystemRoot", "System32/ze_loader.dll", "C:\\Windows"),)
 
 #: Environment variables that change which devices Level Zero reports.
 ZE_ENV = ("ZE_AFFINITY_MASK", "ZE_FLAT_DEVICE_HIERARCHY", "ZE_ENABLE_PCI_ID_DEVICE_ORDER")

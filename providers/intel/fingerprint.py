@@ -6,12 +6,16 @@ import errno
 from typing import Tuple
 
 from variant_providers.pci import DISPLAY_CLASS, scan_pci
-from variant_providers.system import System
+from variant_providers.system import LibraryPlace, System, find_libraries
 
-__all__ = ["LINUX_LOADER", "fingerprint", "library_dirs"]
+__all__ = ["LINUX_LOADER", "WINDOWS_LOADER", "fingerprint", "library_dirs"]
 
 INTEL_VENDOR_ID = 0x8086
 LINUX_LOADER = "libze_loader.so.1"
+
+#: Where the Level Zero loader is on Windows (the GPU and NPU drivers install it;
+#: the name has no ``64``).  On Linux the loader is found by its soname.
+WINDOWS_LOADER = (LibraryPlace("SystemRoot", "System32/ze_loader.dll", "C:\\Windows"),)
 
 #: Shared objects whose install or upgrade changes what Level Zero answers:
 #: the loader and Intel's GPU driver behind it (compute-runtime).
@@ -31,6 +35,8 @@ def fingerprint(system: System) -> str:
     and the GPU driver library point (a package upgrade changes the
     soname link's target).  File reads and ``readlink`` only.
     """
+    if system.platform.is_windows:
+        return f"windows:{find_libraries(system, WINDOWS_LOADER)}"
     if not system.platform.is_linux:
         return system.platform.system
     scan = scan_pci(system, vendor=INTEL_VENDOR_ID, base_class=DISPLAY_CLASS)

@@ -118,6 +118,8 @@ class Traces:
     tegra_release: Optional[Tuple[int, int, int]] = None
     tegra_soc: Optional[str] = None
     tegra_model: Optional[str] = None
+    #: A Windows machine, and whether its NVIDIA driver files were found there.
+    on_windows: bool = False
     windows: bool = False
     windows_driver: WindowsDriver = field(default_factory=WindowsDriver)
     notes: List[str] = field(default_factory=list)
@@ -142,7 +144,7 @@ class Traces:
         )
 
     def kind(self) -> str:
-        if self.windows:
+        if self.on_windows:
             return "windows"
         if self.wsl:
             return "wsl2"
@@ -175,6 +177,7 @@ def scan(system: System) -> Traces:
     notes = traces.notes
     plat = system.platform
     if plat.is_windows:
+        traces.on_windows = True
         traces.windows_driver = find_driver(system)
         traces.windows = traces.windows_driver.any()
         return traces

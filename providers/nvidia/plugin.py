@@ -8,6 +8,7 @@ from variant_providers.fingerprint import file_fingerprint
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ForceVariable, Provider, lazy
+from variant_providers.system import System
 
 from . import vocab
 
@@ -15,11 +16,20 @@ VERSION = "0.1.0"
 
 #: What the cached answer depends on: the loaded driver, its GPUs and device
 #: nodes, the WSL and Jetson markers (the files the cheap first step reads).
-fingerprint = file_fingerprint(
+_linux_fingerprint = file_fingerprint(
     files=("/sys/module/nvidia/version", "/proc/driver/nvidia/version", "/etc/nv_tegra_release"),
     listings=("/proc/driver/nvidia/gpus",),
     exists=("/dev/nvidia0", "/dev/nvidiactl", "/dev/dxg", "/usr/lib/wsl/lib"),
 )
+
+
+def fingerprint(system: System) -> str:
+    """Linux: the files above; Windows: which driver DLLs and tools are where."""
+    if system.platform.is_windows:
+        from .windows import find_driver
+
+        return f"windows:{sorted(find_driver(system).to_info().items())}"
+    return _linux_fingerprint(system)
 
 
 def all_configs() -> Sequence[FeatureConfig]:

@@ -9,9 +9,13 @@ two-call enumeration idioms are exercised for real, not replayed.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+from variant_providers.providers.amd.hip import HIP
 from variant_providers.providers.intel.detect import LEVEL_ZERO
 from variant_providers.providers.nvidia.detect import LIBCUDA, NVML
 from variant_providers.system import LiveSystem, NativeFacade, run_python_child
@@ -19,8 +23,11 @@ from variant_providers.system import LiveSystem, NativeFacade, run_python_child
 from tests.conftest import FIXTURE_MACHINES
 
 from .standins import (
+    Config,
     Cuda,
     CudaDevice,
+    Hip,
+    HipDevice,
     LevelZero,
     Nvml,
     NvmlGpu,
@@ -30,7 +37,12 @@ from .standins import (
     ZeDriver,
 )
 
-FACADES: Dict[str, NativeFacade] = {"nvml": NVML, "libcuda": LIBCUDA, "level_zero": LEVEL_ZERO}
+FACADES: Dict[str, NativeFacade] = {
+    "nvml": NVML,
+    "libcuda": LIBCUDA,
+    "level_zero": LEVEL_ZERO,
+    "hip": HIP,
+}
 
 
 def _recorded() -> Dict[str, Any]:
@@ -65,9 +77,79 @@ def _ask(standins: StandIns, facade: NativeFacade, **env: str) -> Any:
     return LiveSystem(environ=standins.environ(**env), timeout=20).native(facade)
 
 
+_DRIVE_RE = re.compile(r"^[A-Za-z]:\\")
+
+
+def _windows_library(answer: Dict[str, Any]) -> Optional[Tuple[Dict[str, Any], str]]:
+    """The entry of a Windows recording that names the DLL that answered, and its key."""
+    for holder, key in (
+        (answer, "library"),
+        (answer.get("load"), "path"),
+        (answer.get("loader"), "library"),
+    ):
+        if isinstance(holder, dict) and _DRIVE_RE.match(str(holder.get(key, ""))):
+            return holder, key
+    return None
+
+
+def _as_windows(
+    standins: StandIns, config: Config, answer: Dict[str, Any], name: str
+) -> Tuple[NativeFacade, Dict[str, Any]]:
+    """A Windows recording: the stand-in goes to the recorded DLL's path inside the test
+    directory and is handed to the facade by that full path, as the provider does."""
+    named = _windows_library(answer)
+    facade = FACADES[name]
+    if named is None:
+        standins.install(config)
+        return facade, answer
+    holder, key = named
+    windows_path = str(holder[key])
+    local = standins.directory / "C" / Path(*windows_path[3:].split("\\"))
+    standins.place(config, local)
+    holder[key] = str(local)
+    return replace(facade, args=([str(local)],)), answer
+
+
+def _hip_config(attempt: Dict[str, Any]) -> Hip:
+    devices = [
+        HipDevice(
+            name=d["name"],
+            gcn_arch_name=d["gcn_arch_name"],
+            integrated=bool(d["integrated"]),
+            total_global_mem=d["total_global_mem"],
+            major=d["major"],
+            minor=d["minor"],
+            compute_units=d["compute_units"],
+            pci=tuple(int(x, 16) for x in d["pci"].split(":")),  # type: ignore[arg-type]
+        )
+        for d in attempt.get("devices", [])
+    ]
+    layouts = {d.get("layout") for d in attempt.get("devices", [])}
+    return Hip(
+        devices=devices,
+        runtime_version=attempt["runtime_version"][1] or 0,
+        driver_version=attempt["driver_version"][1] or 0,
+        count_rc=attempt["count"][0],
+        omit=frozenset({"hipGetDevicePropertiesR0600"}) if layouts == {"R0000"} else frozenset(),
+    )
+
+
+def _hip_round_trip(standins: StandIns, answer: Dict[str, Any]) -> Any:
+    """Every attempt's runtime at its recorded path (below the test directory), asked in order."""
+    paths: List[str] = []
+    for attempt in answer["attempts"]:
+        windows_path = attempt["library"]
+        local = standins.directory / "C" / Path(*windows_path[3:].split("\\"))
+        standins.place(_hip_config(attempt), local)
+        attempt["library"] = str(local)
+        paths.append(str(local))
+    return _ask(standins, replace(HIP, args=(paths,)))
+
+
 @pytest.mark.parametrize("key", sorted(RECORDED))
 def test_recorded_answer_round_trips_through_a_stand_in(standins: StandIns, key: str) -> None:
-    answer, machine = RECORDED[key]
+    recorded, machine = RECORDED[key]
+    answer = json.loads(json.dumps(recorded))  # adjusted below, never shared between tests
     name = key.split(":")[1]
     env = json.loads((machine / "machine.json").read_text()).get("env", {})
     missing = answer.get("init") == [12, None] or answer.get("load", {}).get("ok") is False
@@ -78,13 +160,21 @@ def test_recorded_answer_round_trips_through_a_stand_in(standins: StandIns, key:
         answer["load"] = {"ok": False} if name == "libcuda" else None
         if answer["load"] is None:
             del answer["load"]
-    elif name == "nvml":
-        standins.install(Nvml.from_answer(answer))
-    elif name == "libcuda":
-        standins.install(Cuda.from_answer(answer))
-    else:
-        standins.install(LevelZero.from_answer(answer))
-    live = _ask(standins, FACADES[name], **{k: v for k, v in env.items() if k.startswith("ZE_")})
+    elif name == "hip":
+        live = _hip_round_trip(standins, answer)
+        assert _as_recorded(live, answer) == _without_timings(answer)
+        return
+    facade = FACADES[name]
+    if not missing:
+        config: Config
+        if name == "nvml":
+            config = Nvml.from_answer(answer)
+        elif name == "libcuda":
+            config = Cuda.from_answer(answer)
+        else:
+            config = LevelZero.from_answer(answer)
+        facade, answer = _as_windows(standins, config, answer, name)
+    live = _ask(standins, facade, **{k: v for k, v in env.items() if k.startswith("ZE_")})
     assert _as_recorded(live, answer) == _without_timings(answer)
 
 

@@ -240,3 +240,25 @@ def test_without_the_dll_nothing_is_started(
     assert out.status in (None, "not-detected") and not out.features
     assert any(name in out.reason for name in ("dll", "NVIDIA driver")), out.reason
     assert started == []
+
+
+@pytest.mark.parametrize(
+    ("namespace", "dll"),
+    [
+        ("nvidia", "Windows/System32/nvml.dll"),
+        ("amd", "Windows/System32/amdhip64_6.dll"),
+        ("intel", "Windows/System32/ze_loader.dll"),
+    ],
+)
+def test_windows_fingerprint_changes_when_the_driver_dll_appears(
+    namespace: str, dll: str, tmp_path: Path
+) -> None:
+    import importlib
+
+    plugin = importlib.import_module(f"variant_providers.providers.{namespace}.plugin")
+    (provider,) = plugin.variant_providers()
+    system = _windows(tmp_path)
+    before = provider.fingerprint(system)
+    (tmp_path / dll).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / dll).write_bytes(b"")
+    assert provider.fingerprint(system) != before
