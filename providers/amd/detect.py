@@ -497,15 +497,16 @@ def detect(system: System) -> ProviderOutput:
     if forced_rocm is not None:
         features.append(FeatureConfig("rocm_version", [forced_rocm]))
         source["rocm_version"] = "override"
-    elif gfx_values and scan is not None and scan.rocm is not None:
-        features.append(FeatureConfig("rocm_version", [scan.rocm[0]]))
-        source["rocm_version"] = scan.rocm[1]
     elif gfx_values and system.platform.is_linux:
+        # Linux (WSL2 too): the installed ROCm's version files, whatever answered.
         install = rocm.get()
         info["rocm"] = install.to_info() if install is not None else None
         if install is not None:
             features.append(FeatureConfig("rocm_version", [install.value]))
             source["rocm_version"] = install.file
+    elif gfx_values and scan is not None and scan.rocm is not None:
+        features.append(FeatureConfig("rocm_version", [scan.rocm[0]]))
+        source["rocm_version"] = scan.rocm[1]
 
     if forced_gfx is not None or forced_rocm is not None:
         if features:
