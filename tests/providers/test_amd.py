@@ -327,7 +327,10 @@ def test_fixture_expected_block_matches_the_host(name: str) -> None:
 
 def test_every_other_fixture_is_not_detected_for_amd() -> None:
     for machine in sorted(MACHINES.glob("*/machine.json")):
-        if machine.parent.name.startswith("amd-"):
+        if (
+            machine.parent.name.startswith("amd-")
+            or "amd" in json.loads(machine.read_text())["expected"]
+        ):
             continue
         out = detect(ReplaySystem(machine.parent))
         assert out.features == (), machine.parent.name
