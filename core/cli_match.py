@@ -161,7 +161,7 @@ def _render(path: str, variants: Any, selection: Any, hints: List[str], term: Te
     else:
         lines.append("best: " + term.paint(term.fit(best, term.width - 6), "ok"))
     lines.append("")
-    lines.append("compatible, best first:")
+    lines.append(term.fit("compatible, best first:"))
     for index, label in enumerate(selection.ranked, 1):
         props = _compact(variants.get(label, ()))
         if label == selection.null_label:
@@ -171,7 +171,7 @@ def _render(path: str, variants: Any, selection: Any, hints: List[str], term: Te
         lines += term.wrap(f"{index:>2}. {label}  ({props})", "  ", "      ")
     if selection.rejected:
         lines.append("")
-        lines.append("not compatible:")
+        lines.append(term.fit("not compatible:"))
         width = min(max(len(label) for label in selection.rejected), term.width // 3)
         for label, reason in selection.rejected.items():
             lines += term.wrap(f"{label:<{width}}  {reason}", "  ", " " * (width + 4))
@@ -180,7 +180,7 @@ def _render(path: str, variants: Any, selection: Any, hints: List[str], term: Te
         for namespace, source in selection.providers.items():
             lines += term.wrap(f"{namespace}: {source}", "  ", "    ")
     if hints:
-        lines += ["", term.paint("Hints:", "hint")]
+        lines += ["", term.paint(term.fit("Hints:"), "hint")]
         for hint in hints:
             lines += term.wrap(hint, "  - ", "    ")
     return "\n".join(lines) + "\n"

@@ -233,7 +233,7 @@ def render_text(
         styles.append(result.status)
     lines += _table(rows, styles, term) if detection.providers else ["(no providers installed)"]
     if detection.shadowed:
-        lines += ["", "Also claimed, values not used:"]
+        lines += ["", term.fit("Also claimed, values not used:")]
         for result in detection.shadowed:
             text = f"{result.namespace} ({result.plugin}): {result.status}; {result.reason}"
             lines += term.wrap(text, "  ", "    ")
@@ -241,14 +241,14 @@ def render_text(
     lines += _properties(detection, term)
     lines += _overrides(detection, term)
     if detection.plugins:
-        lines += ["", "Third-party plugins:"]
+        lines += ["", term.fit("Third-party plugins:")]
         for plugin in detection.plugins:
             dist = f" from {plugin['distribution']}" if plugin.get("distribution") else ""
             text = f"{plugin['name']} ({plugin['value']}{dist}): {plugin['state']}"
             lines += term.wrap(text, "  ", "    ")
     hints = report_hints(detection)
     if hints:
-        lines += ["", term.paint("Hints:", "hint")]
+        lines += ["", term.paint(term.fit("Hints:"), "hint")]
         for hint in hints:
             lines += term.wrap(hint, "  - ", "    ")
     lines += _footer(detection, term, verbose=verbose, strict=strict)
@@ -277,7 +277,7 @@ def _properties(detection: Detection, term: Terminal) -> List[str]:
 def _overrides(detection: Detection, term: Terminal) -> List[str]:
     if not detection.overrides:
         return []
-    lines = ["", "Overrides in effect:"]
+    lines = ["", term.fit("Overrides in effect:")]
     for row in detection.overrides:
         if row.get("disabled"):
             text = f"{row['namespace']}: disabled  (set by {row['variable']})"

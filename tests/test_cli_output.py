@@ -335,7 +335,7 @@ def test_the_readme_shows_the_new_options() -> None:
         assert needle in use, needle
 
 
-@pytest.mark.parametrize("columns", [50, 100])
+@pytest.mark.parametrize("columns", [20, 50, 100])
 def test_every_recorded_machine_fits_the_width(
     columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
