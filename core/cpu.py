@@ -137,20 +137,22 @@ def parse_sysctl(text: str) -> Dict[str, str]:
 
 def run_sysctl(
     system: System, names: Sequence[str], timeout: float = 5.0
-) -> Tuple[Optional[Mapping[str, str]], str]:
-    """Run ``sysctl NAME…`` and parse it: ``(values, "")`` or ``(None, reason)``.
+) -> Tuple[Optional[Mapping[str, str]], str, bool]:
+    """Run ``sysctl NAME…`` and parse it: ``(values, "", False)`` or ``(None, reason, timed_out)``.
 
     ``sysctl`` exits non-zero when one of the names is unknown on this macOS
     release but still prints the others, so its output is parsed whatever the
-    exit status; only "could not run" and "printed nothing" are failures.
+    exit status; only "could not run" and "printed nothing" are failures.  The
+    third item says whether the failure was a timeout, so callers need not
+    read it out of the message (which names the limit in force).
     """
     result = system.run(["sysctl", *names], timeout=timeout)
     if result.timed_out or result.error:
-        return None, result.describe()
+        return None, result.describe(), result.timed_out
     values = parse_sysctl(result.stdout)
     if not values:
-        return None, f"{result.describe()}, no output"
-    return values, ""
+        return None, f"{result.describe()}, no output", False
+    return values, "", False
 
 
 OsDetector = Callable[[System], ProviderOutput]

@@ -59,8 +59,11 @@ class DeadlineSystem(SystemProxy):
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         left = self.deadline.remaining()
         if left < MIN_CALL:
-            return CommandResult(tuple(argv), timed_out=True)
-        return self.inner.run(argv, left)
+            return CommandResult(tuple(argv), timed_out=True, limit=self.deadline.describe())
+        result = self.inner.run(argv, left)
+        if result.timed_out:
+            return replace(result, limit=self.deadline.describe())
+        return result
 
     def native(self, facade: NativeFacade) -> Any:
         left = self.deadline.remaining()

@@ -148,6 +148,9 @@ class CommandResult:
     timed_out: bool = False
     error: Optional[str] = None
     duration_ms: float = 0.0
+    #: The limit in force when it timed out, in words ("the 5 s time limit of
+    #: this detection"); set by whoever imposed it, so the message names it.
+    limit: str = ""
 
     @property
     def ok(self) -> bool:
@@ -164,7 +167,8 @@ class CommandResult:
         if self.error:
             return f"{name}: cannot run ({self.error})"
         if self.timed_out:
-            return f"{name}: timed out"
+            limit = f", no answer within {self.limit}" if self.limit else ""
+            return f"{name}: timed out{limit}"
         return f"{name}: exit {self.returncode}"
 
 

@@ -34,6 +34,23 @@ def test_a_spent_deadline_starts_no_call() -> None:
         system.native(FACADE)
     result = system.run(["nvidia-smi"])
     assert result.timed_out and result.duration_ms == 0.0
+    assert result.describe() == (
+        "nvidia-smi: timed out, no answer within the 0 s time limit of this detection"
+    )
+
+
+def test_a_command_that_times_out_names_the_limit_in_force() -> None:
+    argv = [
+        "nvidia-smi",
+        "--query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,compute_cap",
+        "--format=csv,noheader,nounits",
+    ]
+    assert ReplaySystem(HANG).run(argv).describe() == "nvidia-smi: timed out"
+    result = DeadlineSystem(ReplaySystem(HANG), Deadline(3.0)).run(argv, timeout=60)
+    assert result.timed_out
+    assert result.describe() == (
+        "nvidia-smi: timed out, no answer within the 3 s time limit of this detection"
+    )
 
 
 def test_calls_get_what_is_left_whatever_they_ask_for() -> None:

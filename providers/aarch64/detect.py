@@ -235,9 +235,9 @@ def darwin_features(values: Mapping[str, str]) -> List[str]:
 
 
 def detect_darwin(system: System) -> ProviderOutput:
-    values, reason = run_sysctl(system, SYSCTL_NAMES)
+    values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
-        status = "timeout" if reason.endswith("timed out") else "not-detected"
+        status = "timeout" if timed_out else "not-detected"
         return ProviderOutput(status=status, reason=f"sysctl: {reason}")
     info: Dict[str, Any] = {"vendor": "Apple", "model": values.get("machdep.cpu.brand_string", "")}
     sme = values.get("hw.optional.arm.sme_max_svl_b")

@@ -509,7 +509,7 @@ def _run_smi(system: System, probe: Probe, program: str = "nvidia-smi") -> None:
     if probe.cuda is None:
         xml = system.run((program, *SMI_XML[1:]), timeout=DEFAULT_TIMEOUT)
         if xml.timed_out:
-            probe.notes.append("nvidia-smi --query -x: timed out")
+            probe.notes.append(f"nvidia-smi --query -x: {xml.describe()}")
         elif xml.stdout:
             cuda, driver = parse.parse_smi_xml_cuda(xml.stdout)
             probe.set_cuda(cuda, "nvidia-smi")

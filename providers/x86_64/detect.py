@@ -420,9 +420,9 @@ def _darwin_flags(values: Mapping[str, str]) -> FrozenSet[str]:
 
 
 def detect_darwin(system: System) -> ProviderOutput:
-    values, reason = run_sysctl(system, SYSCTL_NAMES)
+    values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
-        status = "timeout" if reason.endswith("timed out") else "not-detected"
+        status = "timeout" if timed_out else "not-detected"
         return ProviderOutput(status=status, reason=f"sysctl: {reason}")
     flags = _darwin_flags(values)
     translated = values.get("sysctl.proc_translated") == "1" or (

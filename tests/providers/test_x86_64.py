@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from variant_providers.host import Host
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.x86_64 import plugin
 from variant_providers.providers.x86_64.cpuid import decode_cpuid, parse_cpuid_csv
@@ -455,6 +456,21 @@ def test_darwin_sysctl_hangs(make_machine: MachineFactory) -> None:
         platform={"system": "Darwin", "machine": "x86_64"}, commands={key: {"timeout": True}}
     )
     assert detect(ReplaySystem(machine)).status == "timeout"
+
+
+def test_darwin_sysctl_hang_under_the_detection_deadline_names_the_limit(
+    make_machine: MachineFactory,
+) -> None:
+    key = shlex.join(["sysctl", *SYSCTL_NAMES])
+    machine = make_machine(
+        platform={"system": "Darwin", "machine": "x86_64"}, commands={key: {"timeout": True}}
+    )
+    detection = Host(entry_points=False).detect(ReplaySystem(machine), only=["x86_64"], timeout=2)
+    result = detection["x86_64"]
+    assert result.status == "timeout"
+    assert "sysctl: timed out, no answer within the 2 s time limit of this detection" in (
+        result.reason
+    )
 
 
 def test_darwin_os_state_keys_lower_the_level(make_machine: MachineFactory) -> None:
