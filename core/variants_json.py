@@ -165,7 +165,11 @@ def load_wheel_variant_json(path: PathLike) -> VariantsFile:
                     else f"several variant.json files: {', '.join(sorted(names))}",
                 )
             raw = _read_member(wheel, names[0], source)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except VariantsJsonError:
+        raise
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise VariantsJsonError(source, "", f"cannot read wheel: {exc}") from None
+    except NotImplementedError as exc:  # a zip feature zipfile lacks (e.g. "zip file version 6.4")
         raise VariantsJsonError(source, "", f"cannot read wheel: {exc}") from None
     inner = f"{source}!{names[0]}"
     parsed = parse_variants_json(raw, source=inner)

@@ -21,7 +21,11 @@ from variant_providers.cli import main
 from variant_providers.lock import InvalidLock, read_lock
 from variant_providers.replay import InvalidMachine, ReplaySystem
 from variant_providers.system import LiveSystem
-from variant_providers.variants_json import VariantsJsonError, load_variants_json
+from variant_providers.variants_json import (
+    VariantsJsonError,
+    load_variants_json,
+    load_wheel_variant_json,
+)
 
 from .conftest import V2_FLAGS, MachineFactory, cpuinfo
 
@@ -256,3 +260,17 @@ def test_non_finite_info_is_the_providers_invalid_output(
 
 def _no_constant(name: str) -> Any:
     raise AssertionError(f"{name} in the report")
+
+
+def test_a_wheel_needing_a_newer_zip_version_is_a_clear_error(tmp_path: Path) -> None:
+    # A central directory entry asking for zip version 6.4 makes zipfile.ZipFile
+    # itself raise NotImplementedError while opening the archive.
+    wheel = tmp_path / "pkg-1.0-py3-none-any-00000000.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("pkg-1.0.dist-info/variant.json", "{}")
+    data = bytearray(wheel.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6 : central + 8] = (64).to_bytes(2, "little")  # version needed to extract
+    wheel.write_bytes(bytes(data))
+    with pytest.raises(VariantsJsonError, match=r"cannot read wheel: zip file version 6\.4"):
+        load_wheel_variant_json(wheel)
