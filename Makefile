@@ -17,7 +17,8 @@ test:
 	$(BIN)/python -m pytest
 
 # The parser fuzz targets of tests/test_fuzz.py, with many more examples than
-# `make test` gives them (FUZZ_EXAMPLES per target).
+# `make test` gives them (FUZZ_EXAMPLES per target, random where make test is
+# derandomized).
 FUZZ_EXAMPLES ?= 5000
 fuzz:
 	VARIANT_PROVIDERS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q
