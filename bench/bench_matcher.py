@@ -31,12 +31,13 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from variant_providers import matcher
-from variant_providers.matcher import rank_variants
-from variant_providers.model import VariantProperty
 from variantlib.models.variant import VariantDescription
 from variantlib.models.variant import VariantProperty as VLProperty
 from variantlib.resolver.lib import sort_and_filter_supported_variants
+
+from variant_providers import matcher
+from variant_providers.matcher import rank_variants
+from variant_providers.model import VariantProperty
 
 Nested = Dict[str, Dict[str, List[str]]]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+
 from variant_providers import FeatureConfig, Provider, ProviderOutput, System, hookimpl
 from variant_providers.cache import ERROR_TTL, DetectionCache, default_cache_dir
 from variant_providers.host import Host

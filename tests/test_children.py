@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from variant_providers.children import (
     STDERR_KEEP,
     BoundedChild,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+
 from variant_providers.cli import SCHEMA_VERSION, main
 
 from .conftest import V2_FLAGS, MachineFactory, cpuinfo

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
+
 from variant_providers import detect
 from variant_providers.cli_cache import clear_cache
 from variant_providers.entrypoints import KEEP_LISTS, LIST_MAX_AGE, prune

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+
 from variant_providers import detect
 from variant_providers.settings import MAX_TIMEOUT, InvalidSetting, seconds
 

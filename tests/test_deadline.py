@@ -10,6 +10,7 @@ import time
 from typing import Any, List
 
 import pytest
+
 from variant_providers import children
 from variant_providers.deadline import Deadline, DeadlineSystem
 from variant_providers.host import Host

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from variant_providers.entrypoints import discover, load
 
 from .conftest import write_distribution

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+
 from variant_providers.host import Host
 from variant_providers.providers import BUILTIN_PROVIDERS
 from variant_providers.replay import ReplaySystem

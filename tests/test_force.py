@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+
 from variant_providers.force import Forced, mark_forced, read_forced
 from variant_providers.host import Host, ProviderResult
 from variant_providers.model import FeatureConfig

@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from variant_providers.model import VariantProperty
 from variant_providers.selection import select
 from variant_providers.variants_file import (

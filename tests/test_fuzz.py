@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, List, Tuple
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
 from variant_providers.cache import DetectionCache
 from variant_providers.entrypoints import discover
 from variant_providers.host import Host

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
+
 from variant_providers import FeatureConfig, Provider, ProviderOutput, hookimpl
 from variant_providers.host import Host, UnknownNamespace
 from variant_providers.replay import ReplaySystem

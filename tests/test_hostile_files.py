@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
 import pytest
+
 from variant_providers.cli import main
 from variant_providers.lock import InvalidLock, read_lock
 from variant_providers.replay import InvalidMachine, ReplaySystem

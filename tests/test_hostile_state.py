@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+
 from variant_providers import FeatureConfig, Provider, System, hookimpl
 from variant_providers.cli import main
 from variant_providers.host import Host

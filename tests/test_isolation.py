@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from variant_providers.host import Host
 from variant_providers.system import LiveSystem
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from variant_providers.cli import main
 from variant_providers.host import Host
 from variant_providers.lock import LOCK_FORMAT, InvalidLock, read_lock

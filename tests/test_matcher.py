@@ -10,6 +10,7 @@ import copy
 from typing import Dict, List
 
 import pytest
+
 from variant_providers.matcher import (
     NULL_LABEL,
     abi_dependency_properties,

@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from variant_providers.matcher import compile_ranker, rank_variants
 from variant_providers.model import VariantProperty
 

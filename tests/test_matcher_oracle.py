@@ -20,6 +20,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from variant_providers.matcher import rank_variants
 
 variantlib_lib = pytest.importorskip("variantlib.resolver.lib")

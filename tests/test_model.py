@@ -7,6 +7,7 @@ import string
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from variant_providers import (
     FeatureConfig,
     InvalidFeatureConfig,

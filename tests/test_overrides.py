@@ -7,6 +7,7 @@ import json
 from typing import Iterator, List
 
 import pytest
+
 from variant_providers import FeatureConfig, Provider, System, hookimpl
 from variant_providers.cli import main
 from variant_providers.host import Host

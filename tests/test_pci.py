@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 import pytest
+
 from variant_providers.pci import (
     DISPLAY_CLASS,
     PCI_DEVICES,

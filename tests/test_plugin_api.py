@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+
 from variant_providers.cli import main
 from variant_providers.host import Host
 from variant_providers.providers import BUILTIN_PROVIDERS

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
+
 from variant_providers.cli_match import add_match_parser, run_match
 from variant_providers.host import Detection, Host
 from variant_providers.model import LEGACY_NULL_LABEL, NULL_LABEL, VariantProperty

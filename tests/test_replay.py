@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from variant_providers.replay import (
     InvalidMachine,
     RecordingSystem,

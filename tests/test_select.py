@@ -10,12 +10,12 @@ from types import SimpleNamespace
 from typing import Any, List
 
 import pytest
+
+from tests.test_matcher import nvidia_supported
 from variant_providers.cli_match import add_match_parser, run_match
 from variant_providers.model import FeatureConfig, VariantProperty
 from variant_providers.selection import Priorities, Selection, select
 from variant_providers.variants_json import load_variants_json, parse_variants_json
-
-from tests.test_matcher import nvidia_supported
 
 DATA = Path(__file__).parent / "data" / "variants"
 TORCH = DATA / "torch-like-v0.2.0.json"

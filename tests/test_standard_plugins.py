@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+
 from variant_providers.host import Detection, Host, ProviderResult, UnknownNamespace
 from variant_providers.standard_child import PluginAdapter
 from variant_providers.standard_plugins import pick_claims

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+
 from variant_providers.cli import main
 from variant_providers.providers.template import plugin as template_plugin
 from variant_providers.replay import ReplaySystem

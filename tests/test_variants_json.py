@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+
 from variant_providers.model import VariantProperty
 from variant_providers.variants_json import (
     LEGACY_SCHEMA,

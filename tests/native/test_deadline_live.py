@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+
 import variant_providers.host as host_module
 from variant_providers.cli import main
 from variant_providers.system import LiveSystem

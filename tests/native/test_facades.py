@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+
+from tests.conftest import FIXTURE_MACHINES
 from variant_providers.providers.amd.hip import HIP
 from variant_providers.providers.intel.detect import LEVEL_ZERO
 from variant_providers.providers.nvidia.detect import LIBCUDA, NVML
 from variant_providers.system import LiveSystem, NativeFacade, run_python_child
-
-from tests.conftest import FIXTURE_MACHINES
 
 from .standins import (
     Config,

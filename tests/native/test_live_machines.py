@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from variant_providers.host import ProviderResult
-from variant_providers.replay import RecordingSystem, ReplaySystem
 
 from tests.conftest import FIXTURE_MACHINES
+from variant_providers.host import ProviderResult
+from variant_providers.replay import RecordingSystem, ReplaySystem
 
 from .machines import detect_one, live_machine
 from .standins import Cuda, CudaDevice, Nvml, NvmlGpu, StandIns

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+
 from variant_providers.providers.amd import detect as amd
 from variant_providers.providers.amd.hip import HIP
 from variant_providers.providers.intel import detect as intel

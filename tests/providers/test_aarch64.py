@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Set
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.aarch64 import plugin
 from variant_providers.providers.aarch64.detect import (

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from variant_providers.host import Host
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput

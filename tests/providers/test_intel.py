@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from variant_providers.host import Host
 from variant_providers.pci import PCI_DEVICES
 from variant_providers.provider import ProviderOutput

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from variant_providers.host import Host, run_provider
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.nvidia import detect as nvdetect

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from variant_providers.host import Host
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.x86_64 import plugin
