@@ -65,6 +65,30 @@ class JsonReader:
             raise self.fail(path, f"expected an object, found {kind(value)}")
         return value
 
+    def default_priorities(self, doc: Mapping[str, Any]) -> Dict[str, Any]:
+        """The ``default-priorities`` table every format requires."""
+        if "default-priorities" not in doc:
+            raise self.fail("default-priorities", "missing (it must list every namespace)")
+        return self.obj(doc["default-priorities"], "default-priorities")
+
+    def provider_entry(
+        self, ns: str, info: Any, foreign: Mapping[str, str], version: str
+    ) -> Tuple[str, Dict[str, Any]]:
+        """``(path, table)`` of ``providers.<ns>``, refusing keys of other formats.
+
+        *foreign* maps a key to the format it belongs to; *version* is the
+        format this file declares, for the message.
+        """
+        path = f"providers.{ns}"
+        self.key_name(ns, path)
+        table = self.obj(info, path)
+        for key, other in foreign.items():
+            if key in table:
+                raise self.fail(
+                    join(path, key), f"belongs to the {other} format; this file declares {version}"
+                )
+        return path, table
+
     def str_list(self, value: Any, path: str, *, non_empty: bool = True) -> List[str]:
         if not isinstance(value, list):
             raise self.fail(path, f"expected a list of strings, found {kind(value)}")

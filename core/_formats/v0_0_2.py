@@ -59,9 +59,7 @@ def read(doc: Mapping[str, Any], source: str) -> VariantsFile:
             "static-properties",
             "top-level static-properties belong to the v0.0.3 format; this file declares v0.0.2",
         )
-    if "default-priorities" not in doc:
-        raise r.fail("default-priorities", "missing (it must list every namespace)")
-    prio = r.obj(doc["default-priorities"], "default-priorities")
+    prio = r.default_priorities(doc)
     namespaces = r.namespace_priorities(prio, non_empty=False)
     feature_priorities, property_priorities = r.package_priorities(prio)
     providers: Dict[str, Provider] = {}
@@ -88,14 +86,7 @@ def _provider(
     property_priorities: Mapping[str, Mapping[str, Tuple[str, ...]]],
     r: JsonReader,
 ) -> Provider:
-    path = f"providers.{ns}"
-    r.key_name(ns, path)
-    info = r.obj(info, path)
-    for key, version in _FOREIGN_KEYS.items():
-        if key in info:
-            raise r.fail(
-                join(path, key), f"belongs to the {version} format; this file declares v0.0.2"
-            )
+    path, info = r.provider_entry(ns, info, _FOREIGN_KEYS, "v0.0.2")
     plugin_use: Optional[str] = None
     if "plugin-use" in info:
         use_path = join(path, "plugin-use")

@@ -44,9 +44,7 @@ _RULES = VariantRules(
 def read(doc: Mapping[str, Any], source: str) -> VariantsFile:
     """Convert a v0.0.3 document into the model."""
     r = JsonReader(source)
-    if "default-priorities" not in doc:
-        raise r.fail("default-priorities", "missing (it must list every namespace)")
-    prio = r.obj(doc["default-priorities"], "default-priorities")
+    prio = r.default_priorities(doc)
     namespaces = r.namespace_priorities(prio, non_empty=False)
     feature_priorities, property_priorities = r.package_priorities(prio)
     raw_static = r.obj(doc.get("static-properties", {}), "static-properties")
@@ -71,14 +69,7 @@ def read(doc: Mapping[str, Any], source: str) -> VariantsFile:
 
 
 def _provider(ns: str, info: Any, raw_static: Mapping[str, Any], r: JsonReader) -> Provider:
-    path = f"providers.{ns}"
-    r.key_name(ns, path)
-    info = r.obj(info, path)
-    for key, version in _FOREIGN_KEYS.items():
-        if key in info:
-            raise r.fail(
-                join(path, key), f"belongs to the {version} format; this file declares v0.0.3"
-            )
+    path, info = r.provider_entry(ns, info, _FOREIGN_KEYS, "v0.0.3")
     requires = r.requires(info, path, non_empty=False)
     install_time = (
         r.boolean(info["install-time"], join(path, "install-time"))

@@ -32,9 +32,7 @@ def read(doc: Mapping[str, Any], source: str) -> VariantsFile:
             "static-properties",
             "top-level static-properties belong to the v0.0.3 format; this file declares v0.2.0",
         )
-    if "default-priorities" not in doc:
-        raise r.fail("default-priorities", "missing (it must list every namespace)")
-    prio = r.obj(doc["default-priorities"], "default-priorities")
+    prio = r.default_priorities(doc)
     namespaces = r.namespace_priorities(prio, non_empty=True)
     for key in ("feature", "property"):
         if key in prio:
@@ -63,14 +61,7 @@ def read(doc: Mapping[str, Any], source: str) -> VariantsFile:
 
 
 def _provider(ns: str, info: Any, r: JsonReader) -> Provider:
-    path = f"providers.{ns}"
-    r.key_name(ns, path)
-    info = r.obj(info, path)
-    for key, version in _FOREIGN_KEYS.items():
-        if key in info:
-            raise r.fail(
-                join(path, key), f"belongs to the {version} format; this file declares v0.2.0"
-            )
+    path, info = r.provider_entry(ns, info, _FOREIGN_KEYS, "v0.2.0")
     if "build-requires" in info:
         raise r.fail(
             join(path, "build-requires"),
