@@ -19,7 +19,7 @@ from .hints import report_hints
 from .term import Terminal
 
 if TYPE_CHECKING:
-    from .host import Detection, ProviderResult
+    from .records import Detection, ProviderResult
 
 __all__ = ["SCHEMA_VERSION", "pack", "render_json", "render_text", "report_dict"]
 
@@ -85,17 +85,7 @@ def _cache_text(detection: Detection) -> str:
 
 
 def _sources(result: ProviderResult) -> str:
-    if result.overridden and result.status == "override" and not result.info.get("source"):
-        return ", ".join(dict.fromkeys(result.overridden.values()))
-    info = result.info
-    source = info.get("source") if isinstance(info, dict) else None
-    if isinstance(source, dict):
-        values = list(dict.fromkeys(str(v) for v in source.values()))
-    elif source:
-        values = [str(source)]
-    else:
-        values = []
-    return ", ".join(values) or "-"
+    return ", ".join(result.sources()) or "-"
 
 
 def _summary(result: ProviderResult) -> str:

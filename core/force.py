@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Sequence, 
 
 from .overrides import InvalidOverride
 from .provider import EVERY_FEATURE
+from .records import from_override
 
 if TYPE_CHECKING:
-    from .host import ProviderResult
     from .provider import Provider
+    from .records import ProviderResult
     from .system import System
 
 __all__ = ["Forced", "describe_forced", "mark_forced", "read_forced"]
@@ -74,7 +75,8 @@ def mark_forced(result: ProviderResult, forced: Iterable[Forced]) -> ProviderRes
                 marks.setdefault(feature, item.variable)
     if not marks:
         return result
-    return replace(result, overridden={**result.overridden, **marks})
+    marked = {feature: from_override(variable) for feature, variable in marks.items()}
+    return replace(result, provenance={**result.provenance, **marked})
 
 
 def describe_forced(

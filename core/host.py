@@ -23,13 +23,12 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import (
     TYPE_CHECKING,
     Any,
     Dict,
     Iterable,
-    Iterator,
     List,
     Mapping,
     Optional,
@@ -44,15 +43,24 @@ from .cache import ERROR_TTL, DetectionCache
 from .deadline import Deadline, DeadlineSystem
 from .force import Forced, describe_forced, mark_forced, read_forced
 from .lock import LOCK_VAR, read_lock
-from .model import FeatureConfig, InvalidFeatureConfig, VariantProperty, is_valid_name
+from .model import FeatureConfig, InvalidFeatureConfig, is_valid_name
 from .overrides import DISABLE_VAR, Overrides, read_overrides
-from .provider import STATUSES, Provider, ProviderOutput
+from .provider import Provider, ProviderOutput
+from .records import (
+    ChildOutcome,
+    Detection,
+    PluginFailure,
+    ProviderResult,
+    Status,
+    check_status,
+    from_override,
+    from_probe,
+)
 from .settings import MAX_TIMEOUT, InvalidSetting, check_names, seconds
 from .system import (
     DEFAULT_TIMEOUT,
     CommandResult,
     LiveSystem,
-    PlatformInfo,
     System,
     SystemProxy,
     timeout_from,
@@ -66,6 +74,7 @@ __all__ = [
     "PLUGINS_VAR",
     "Detection",
     "Host",
+    "PluginFailure",
     "ProviderResult",
     "UnknownNamespace",
     "detect",
@@ -88,157 +97,11 @@ def _unknown(missing: Sequence[str], known: Iterable[str]) -> UnknownNamespace:
 
 
 @dataclass(frozen=True)
-class ProviderResult:
-    """What one provider reported (or why it could not)."""
-
-    namespace: str
-    status: str
-    features: Tuple[FeatureConfig, ...] = ()
-    info: Mapping[str, Any] = field(default_factory=dict)
-    duration_ms: float = 0.0
-    error: Optional[str] = None
-    reason: str = ""
-    description: str = ""
-    plugin: str = ""
-    version: str = ""
-    #: Features whose values were set by an override, and the variable that did.
-    overridden: Mapping[str, str] = field(default_factory=dict)
-    #: Age of the cached answer in seconds, or ``None`` when detected just now.
-    cache_age_s: Optional[float] = None
-    traceback: Optional[str] = field(default=None, compare=False, repr=False)
-
-    @property
-    def properties(self) -> List[VariantProperty]:
-        """This provider's supported properties, most preferred first."""
-        if self.status not in ("ok", "override"):
-            return []
-        return [p for f in self.features for p in f.properties(self.namespace)]
-
-    def to_dict(self) -> Dict[str, Any]:
-        data: Dict[str, Any] = {
-            "namespace": self.namespace,
-            "status": self.status,
-            "features": [f.to_dict() for f in self.features],
-            "info": dict(self.info),
-            "duration_ms": round(self.duration_ms, 3),
-            "plugin": self.plugin,
-            "description": self.description,
-            "version": self.version,
-            "cached": self.cache_age_s is not None,
-        }
-        if self.cache_age_s is not None:
-            data["cache_age_s"] = round(self.cache_age_s, 1)
-        if self.overridden:
-            data["overridden"] = dict(self.overridden)
-        if self.reason:
-            data["reason"] = self.reason
-        if self.error:
-            data["error"] = self.error
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProviderResult:
-        """Rebuild a result from :meth:`to_dict` output (cache, child process)."""
-        features = tuple(
-            FeatureConfig(f["name"], f["values"], bool(f.get("multi_value", False)))
-            for f in data.get("features", ())
-        )
-        status = str(data["status"])
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
-        return cls(
-            namespace=str(data["namespace"]),
-            status=status,
-            features=features,
-            info=dict(data.get("info") or {}),
-            duration_ms=float(data.get("duration_ms", 0.0)),
-            error=data.get("error"),
-            reason=str(data.get("reason", "")),
-            description=str(data.get("description", "")),
-            plugin=str(data.get("plugin", "")),
-            version=str(data.get("version", "")),
-            overridden=dict(data.get("overridden") or {}),
-            traceback=data.get("traceback"),
-        )
-
-
-@dataclass(frozen=True)
-class Detection(Mapping[str, ProviderResult]):
-    """The result of one detection run: one :class:`ProviderResult` per provider.
-
-    A read-only mapping of namespace to result, in report order, so
-    ``"nvidia" in detection``, ``list(detection)``, ``len(detection)`` and
-    ``detection.get("nvidia")`` mean what they say.
-    """
-
-    providers: Tuple[ProviderResult, ...]
-    duration_ms: float = 0.0
-    source: str = "live"
-    platform: Optional[PlatformInfo] = None
-    #: Where the cache lives and whether it was used (``None``: not used).
-    cache_dir: Optional[str] = None
-    #: Override items and disabled namespaces in effect, for the report.
-    overrides: Tuple[Dict[str, Any], ...] = ()
-    #: Third-party plugins and what became of them (loaded, blocked, failed).
-    plugins: Tuple[Dict[str, str], ...] = ()
-    #: Rows of namespaces claimed twice whose values are not used (the rule:
-    #: :mod:`variant_providers.standard_plugins`); each reason names the answering row.
-    shadowed: Tuple[ProviderResult, ...] = ()
-
-    @property
-    def properties(self) -> List[VariantProperty]:
-        """Every supported property, provider by provider, most preferred first."""
-        return [p for r in self.providers for p in r.properties]
-
-    @property
-    def namespaces(self) -> List[str]:
-        return [r.namespace for r in self.providers]
-
-    @property
-    def failed(self) -> List[ProviderResult]:
-        """Providers whose status is ``error`` or ``timeout``."""
-        return [r for r in self.providers if r.status in ("error", "timeout")]
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(r.cache_age_s is not None for r in self.providers)
-
-    def get(  # type: ignore[override]  # the default may be of any type, as dict.get's
-        self, namespace: str, default: Optional[ProviderResult] = None
-    ) -> Optional[ProviderResult]:
-        for result in self.providers:
-            if result.namespace == namespace:
-                return result
-        return default
-
-    def __getitem__(self, namespace: str) -> ProviderResult:
-        result = self.get(namespace)
-        if result is None:
-            raise KeyError(namespace)
-        return result
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.namespaces)
-
-    def __len__(self) -> int:
-        return len(self.providers)
-
-
-@dataclass(frozen=True)
 class _Registered:
     """A provider record with the plugin that supplied it."""
 
     provider: Provider
     plugin: str
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A plugin that could not even supply its providers."""
-
-    name: str
-    error: str
-    traceback: str
 
 
 def _one_line(exc: BaseException) -> str:
@@ -292,7 +155,7 @@ class Host:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._remember_entry_points = remember_entry_points
         self.pm.add_hookspecs(hookspecs)
-        self._failures: List[_Failure] = []
+        self._failures: List[PluginFailure] = []
         self._third_party: set[str] = set()
         self.plugin_report: List[Dict[str, str]] = []
         #: Where the plugin policy came from, for messages (``--no-plugins`` …).
@@ -318,7 +181,7 @@ class Host:
             self.pm.register(obj, name=name)
         except Exception as exc:
             log.debug("plugin %s failed to load", name, exc_info=True)
-            self._failures.append(_Failure(name, _one_line(exc), traceback.format_exc()))
+            self._failures.append(PluginFailure(name, _one_line(exc), traceback.format_exc()))
             return False
         return True
 
@@ -362,7 +225,7 @@ class Host:
             self.plugin_report.append({**row, "state": "loaded" if loaded else "failed to import"})
         self.plugin_report += standard.report
 
-    def providers(self) -> Tuple[List[_Registered], List[_Failure]]:
+    def providers(self) -> Tuple[List[_Registered], List[PluginFailure]]:
         """Ask every plugin for its providers, each call isolated."""
         found: List[_Registered] = []
         failures = list(self._failures)
@@ -373,12 +236,14 @@ class Host:
                 records: Any = impl.function()
                 items: List[object] = list(records) if records is not None else []
             except Exception as exc:
-                failures.append(_Failure(impl.plugin_name, _one_line(exc), traceback.format_exc()))
+                failures.append(
+                    PluginFailure(impl.plugin_name, _one_line(exc), traceback.format_exc())
+                )
                 continue
             for item in items:
                 if not isinstance(item, Provider):
                     failures.append(
-                        _Failure(
+                        PluginFailure(
                             impl.plugin_name,
                             f"hook returned {type(item).__name__}, not a Provider record",
                             "",
@@ -536,11 +401,11 @@ class Host:
                 continue
             if ns not in results:
                 if ns in runs:
-                    outcome = runs[ns].result()
+                    outcome = ChildOutcome.from_message(runs[ns].result())
                     result = _from_child(reg, outcome)
                     if result.status in ("error", "timeout"):  # the child's own time is lost
                         result = _timed(result, runs[ns].started)
-                    env_read = outcome.get("env") if isinstance(outcome.get("env"), dict) else None
+                    env_read = outcome.env
                 else:
                     result, env_read = finished[ns]
                 results[ns] = result
@@ -560,16 +425,7 @@ class Host:
             check_names(overrides.disabled, [*found_names, *answered], DISABLE_VAR, "provider")
         ordered += _override_only(overrides, ordered, wanted)
         if wanted is None:
-            for failure in failures:
-                ordered.append(
-                    ProviderResult(
-                        namespace=failure.name,
-                        status="error",
-                        error=failure.error,
-                        plugin=failure.name,
-                        traceback=failure.traceback or None,
-                    )
-                )
+            ordered += [failure.result() for failure in failures]
         return Detection(
             tuple(ordered),
             (time.perf_counter() - start) * 1e3,
@@ -682,7 +538,7 @@ def _cached_result(
         result = ProviderResult.from_dict(entry["result"])
     except (KeyError, TypeError, ValueError):
         return None
-    return replace(result, cache_age_s=float(entry["age_s"]))
+    return result.cached(float(entry["age_s"]))
 
 
 def _store_result(
@@ -747,19 +603,18 @@ def _replayable(system: System, live: bool) -> bool:
     return live or isinstance(system, ReplaySystem)
 
 
-def _from_child(reg: _Registered, outcome: Mapping[str, Any]) -> ProviderResult:
+def _from_child(reg: _Registered, outcome: ChildOutcome) -> ProviderResult:
     provider = reg.provider
-    if outcome.get("status") == "ok":
+    if outcome.result is not None:
         try:
-            result = ProviderResult.from_dict(outcome["result"])
+            result = ProviderResult.from_dict(outcome.result)
         except (KeyError, TypeError, ValueError) as exc:
             return _error_result(
                 provider, reg.plugin, f"invalid result from provider process: {exc}"
             )
         return replace(result, plugin=reg.plugin, version=provider.version)
-    status = "timeout" if outcome.get("status") == "timeout" else "error"
     return replace(
-        _error_result(provider, reg.plugin, str(outcome.get("error", "failed"))), status=status
+        _error_result(provider, reg.plugin, outcome.error or "failed"), status=outcome.status
     )
 
 
@@ -778,10 +633,10 @@ def _apply_overrides(
             known_multi = {}
     usable = result.status in ("ok", "override")
     features: List[FeatureConfig] = list(result.features) if usable else []
-    overridden: Dict[str, str] = dict(result.overridden)
+    provenance: Dict[str, str] = dict(result.provenance) if usable else {}
     for item in items:
         index = next((i for i, f in enumerate(features) if f.name == item.feature), None)
-        overridden[item.feature] = item.origin
+        provenance[item.feature] = from_override(item.origin)
         if item.absent:
             if index is not None:
                 del features[index]
@@ -796,7 +651,7 @@ def _apply_overrides(
             features.append(feature)
         else:
             features[index] = feature
-    status = "override" if features else "not-detected"
+    status: Status = "override" if features else "not-detected"
     reason = result.reason if usable or not features else ""
     if not features:
         reason = "every detected feature was overridden as absent"
@@ -804,7 +659,7 @@ def _apply_overrides(
         result,
         status=status,
         features=tuple(features),
-        overridden=overridden,
+        provenance=provenance,
         reason=reason,
         error=None if features else result.error,
     )
@@ -890,17 +745,17 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
     start = time.perf_counter()
     try:
         raw = provider.detect(system)
+        provenance: Dict[str, str] = {}
         if isinstance(raw, ProviderOutput):
             features = _coerce_features(raw.features)
             info = _json_safe(raw.info)
-            status = raw.status or ("ok" if features else "not-detected")
+            status = check_status(raw.status or ("ok" if features else "not-detected"))
             reason = raw.reason
+            provenance = _provenance(raw.sources or info.get("source"), features)
         else:
             features = _coerce_features(raw)
             info, reason = {}, ""
             status = "ok" if features else "not-detected"
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
         if status in ("ok", "override") and not features:
             raise ValueError(f"status {status!r} with no features")
     except (InvalidFeatureConfig, ValueError) as exc:
@@ -925,7 +780,22 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
         description=provider.description,
         plugin=plugin,
         version=provider.version,
+        provenance=provenance if status in ("ok", "override") else {},
     )
+
+
+def _provenance(sources: Any, features: Sequence[FeatureConfig]) -> Dict[str, str]:
+    """Provenance from what a provider said about its probes.
+
+    ``ProviderOutput.sources`` (or, from a provider that predates it, an
+    ``info["source"]`` of the same shape) maps features to probe names; a
+    single name stands for every feature.  Anything else names no probe.
+    """
+    if isinstance(sources, str) and sources:
+        return {f.name: from_probe(sources) for f in features}
+    if not isinstance(sources, Mapping):
+        return {}
+    return {str(k): from_probe(str(v)) for k, v in sources.items() if isinstance(v, (str, int))}
 
 
 def _timed(result: ProviderResult, start: float) -> ProviderResult:

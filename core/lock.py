@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from .model import FeatureConfig, InvalidFeatureConfig, is_valid_name
+from .records import ProviderResult, from_lock
 from .safefs import dumps_json, loads_json, read_bytes
 
 if TYPE_CHECKING:
-    from .host import Detection, ProviderResult
+    from .records import Detection
 
 __all__ = ["LOCK_FORMAT", "LOCK_VAR", "LOCK_VERSION", "InvalidLock", "read_lock", "write_lock"]
 
@@ -97,8 +98,6 @@ def write_lock(detection: Detection, path: str | os.PathLike[str]) -> Path:
 
 def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
     """The provider results stored in the lock file *path*."""
-    from .host import ProviderResult
-
     where = str(path)
     try:
         doc = loads_json(read_bytes(path))
@@ -139,7 +138,8 @@ def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
                 status="ok" if features else "not-detected",
                 features=features,
                 reason="" if features else f"{locked_status} on the locked machine",
-                info={"source": f"lock {where}", "locked_status": locked_status},
+                info={"locked_status": locked_status},
+                provenance={f.name: from_lock(where) for f in features},
                 plugin=str(entry.get("plugin", "")),
                 version=str(entry.get("version", "")),
             )

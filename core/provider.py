@@ -7,7 +7,18 @@ These records are what plugins hand to the host through the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    get_args,
+)
 
 from .model import FeatureConfig
 
@@ -21,6 +32,7 @@ __all__ = [
     "ForceVariable",
     "Provider",
     "ProviderOutput",
+    "Status",
     "lazy",
 ]
 
@@ -32,7 +44,9 @@ __all__ = [
 #: ``timeout``       a driver call or command it depends on did not answer in time;
 #: ``override``      its values come from an override variable, not the machine;
 #: ``disabled``      the user switched it off.
-STATUSES = ("ok", "not-detected", "error", "timeout", "override", "disabled")
+Status = Literal["ok", "not-detected", "error", "timeout", "override", "disabled"]
+#: The same statuses as a tuple, in that order (for messages and validation).
+STATUSES: Tuple[Status, ...] = get_args(Status)
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,12 @@ class ProviderOutput:
     means "not detected"), or this record when it has more to say:
 
     * ``info`` — free-form, JSON-serialisable facts for the report: device
-      names, versions, and *where each value came from* (``"source"``).
+      names, versions, probe notes.
+    * ``sources`` — where each feature's values came from: feature name to
+      the probe that found them (``{"sm_arch": "nvml"}``).  The host turns
+      it into the result's provenance.  (A provider that only writes
+      ``info["source"]`` in that shape, as older third-party providers do,
+      is read the same way.)
     * ``status`` — set it to ``"override"`` when a force variable decided the
       values, ``"timeout"`` when a probe hung, ``"not-detected"`` with a
       ``reason`` to say why nothing was found.  Left as ``None`` the host
@@ -55,6 +74,7 @@ class ProviderOutput:
     info: Mapping[str, Any] = field(default_factory=dict)
     status: Optional[str] = None
     reason: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
 
 
 #: In :attr:`ForceVariable.features`: every feature the provider reports while it is set.

@@ -71,6 +71,6 @@ def test_mark_forced_names_the_variable_on_the_features_it_set() -> None:
     marked = mark_forced(result, forced)
     assert marked.overridden == {"level": "LEVEL_VAR", "avx2": "EXT_VAR"}
     already = ProviderResult(
-        "x86_64", "override", features=result.features[:1], overridden={"level": "OTHER"}
+        "x86_64", "override", features=result.features[:1], provenance={"level": "override:OTHER"}
     )
     assert mark_forced(already, forced).overridden == {"level": "OTHER"}, "first mark wins"
