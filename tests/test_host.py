@@ -59,6 +59,10 @@ BROKEN = {
     "bad_status": (lambda s: ProviderOutput(status="great"), "unknown status 'great'"),
     "ok_without_features": (lambda s: ProviderOutput(status="ok"), "status 'ok' with no features"),
     "bad_info": (lambda s: ProviderOutput(info=[1, 2]), "info must be a mapping"),  # type: ignore[arg-type]
+    "not_finite_info": (
+        lambda s: ProviderOutput(info={"clock": float("nan")}),
+        "invalid result: Out of range float values",
+    ),
 }
 
 

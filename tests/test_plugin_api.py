@@ -6,6 +6,7 @@ import copy
 import io
 import json
 import os
+import platform
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
@@ -57,6 +58,10 @@ def test_supported_configs_equal_the_report() -> None:
     assert supported == [(f.name, list(f.values)) for f in detected.features]
 
 
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64"),
+    reason="needs a CPU a built-in provider detects, or both sides are empty",
+)
 def test_variantlib_cli_lists_our_namespaces(tmp_path: Path) -> None:
     # Other installed standard plugins are hidden: variantlib fails for all when one
     # misbehaves (ascend-variant-provider prints to stdout), which is not what is tested here.
@@ -73,7 +78,7 @@ def test_variantlib_cli_lists_our_namespaces(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     ours = Host(entry_points=False).detect(cache=False)
-    assert ours["x86_64"].status == "ok", "this test runs on an x86-64 machine"
+    assert any(ours[cpu].status == "ok" for cpu in ("x86_64", "aarch64")), "a CPU is detected"
     for namespace in BUILTIN_PROVIDERS:
         result = ours[namespace]
         if result.status == "ok":
