@@ -42,8 +42,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
+from . import __version__
+from .atomic import write_atomic
+from .records import ProviderResult
 from .safefs import (
     UntrustedFile,
     dumps_json,
@@ -53,6 +56,10 @@ from .safefs import (
     untrusted_reason,
 )
 from .settings import MAX_TTL, seconds
+
+if TYPE_CHECKING:
+    from .provider import Provider
+    from .system import System
 
 __all__ = [
     "CACHE_DIR_VAR",
@@ -115,6 +122,21 @@ class DetectionCache:
             return None
         return cls(directory / f"v{CACHE_FORMAT}", _ttl_from(environ))
 
+    @classmethod
+    def for_detection(
+        cls, system: System, cache: Optional[bool], live: bool
+    ) -> Optional[DetectionCache]:
+        """The cache a detection of *system* uses, or ``None``.
+
+        ``cache``: ``None`` means the live machine only, ``False`` never,
+        ``True`` also for other systems.  A cache that cannot be written is off.
+        """
+        if cache is False or (cache is None and not live):
+            return None
+        environ = getattr(system, "environ_for_cache", None)
+        store = cls.from_environ(environ if environ is not None else os.environ)
+        return store if store is not None and store.writable() else None
+
     def writable(self) -> bool:
         """Whether entries can be stored here (the directory exists or can be made).
 
@@ -131,6 +153,74 @@ class DetectionCache:
         """A digest of everything the answer depends on."""
         text = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def boot_id(system: System) -> str:
+        """This boot's id (Linux): drivers and devices can change across a reboot."""
+        if not system.platform.is_linux:
+            return ""
+        try:
+            return system.read_text("/proc/sys/kernel/random/boot_id").strip()
+        except OSError:
+            return ""
+
+    @classmethod
+    def provider_key(
+        cls, provider: Provider, plugin: str, system: System, boot_id: str
+    ) -> Optional[str]:
+        """The cache key of one provider's answer, or ``None`` when it cannot be computed.
+
+        The one place the key's parts are listed: anything the answer depends
+        on besides the environment variables ``detect`` reads (those are
+        stored in the entry and compared by :meth:`lookup`).
+        """
+        fingerprint = ""
+        if provider.fingerprint is not None:
+            try:
+                fingerprint = provider.fingerprint(system)
+            except Exception:
+                log.debug("fingerprint of %s failed; not cached", provider.namespace, exc_info=True)
+                return None
+        return cls.key(
+            {
+                "tool": __version__,
+                "python": sys.version_info[:2],
+                "namespace": provider.namespace,
+                "plugin": plugin,
+                "provider_version": provider.version,
+                "platform": system.platform.to_dict(),
+                "boot_id": boot_id,
+                "fingerprint": fingerprint,
+            }
+        )
+
+    def lookup(self, namespace: str, key: str, system: System) -> Optional[ProviderResult]:
+        """The cached answer for *key*, if the variables it read still have their values."""
+        entry = self.load(namespace, key)
+        if entry is None:
+            return None
+        env = entry.get("env")
+        if not isinstance(env, dict):
+            return None
+        for name, value in env.items():
+            if system.getenv(name) != value:
+                return None
+        try:
+            result = ProviderResult.from_dict(entry["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return result.cached(float(entry["age_s"]))
+
+    def store(
+        self,
+        namespace: str,
+        key: str,
+        result: ProviderResult,
+        env_read: Mapping[str, Optional[str]],
+    ) -> None:
+        """Keep *result* (errors and timeouts only briefly, they must never stick)."""
+        ttl = ERROR_TTL if result.status in ("error", "timeout") else self.ttl
+        self.save(namespace, key, {"env": dict(env_read), "result": result.to_dict()}, ttl)
 
     def _path(self, namespace: str) -> Path:
         return self.directory / f"{namespace}.json"
@@ -201,8 +291,6 @@ def write_private_json(path: Path, doc: Any) -> None:
     Raises :class:`OSError` when the directory cannot be created or is not
     ours alone, ``ValueError`` when *doc* is not strict JSON.
     """
-    from .atomic import write_atomic
-
     data = dumps_json(doc, sort_keys=True).encode("utf-8")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not _trusted_dir(path.parent):

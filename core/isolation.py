@@ -19,7 +19,7 @@ from .children import BoundedChild, ChildOutputTooLarge, ChildTimeout
 from .safefs import loads_json
 from .system import CHILD_SOURCE
 
-__all__ = ["IsolatedRun", "child_detect"]
+__all__ = ["IsolatedRun"]
 
 
 class IsolatedRun:
@@ -39,7 +39,7 @@ class IsolatedRun:
         timeout: float,
         env: Optional[Dict[str, str]] = None,
         *,
-        target: str = f"{__name__}:child_detect",
+        target: str = "variant_providers.provider_child:child_detect",
     ) -> None:
         self.entry_point = entry_point
         self.namespace = namespace
@@ -96,31 +96,3 @@ class IsolatedRun:
             "status": "error",
             "error": str(message or "malformed answer from provider process"),
         }
-
-
-def child_detect(entry_point: str, namespace: str, machine: Optional[str]) -> Dict[str, Any]:
-    """Child side: load one entry point, run one namespace, return its result.
-
-    Returns ``{"result": <ProviderResult.to_dict()>, "env": {variable: value}}``
-    — the environment variables the provider read, so the parent can cache
-    the answer exactly as it caches in-process providers.
-    """
-    from .entrypoints import discover, load
-    from .hookspecs import PROJECT_NAME
-    from .host import Host, run_tracked
-    from .replay import ReplaySystem
-    from .system import LiveSystem, System
-
-    found = [ep for ep in discover(PROJECT_NAME, None) if ep.name == entry_point]
-    if not found:
-        raise LookupError(f"entry point {entry_point!r} is no longer installed")
-    host = Host(builtins=False, entry_points=False, plugins=[load(found[0].value)])
-    registered, failures = host.providers()
-    for reg in registered:
-        if reg.provider.namespace == namespace:
-            system: System = LiveSystem() if machine is None else ReplaySystem(machine)
-            result, env = run_tracked(reg, system)
-            return {"result": {**result.to_dict(), "traceback": result.traceback}, "env": env}
-    if failures:
-        raise RuntimeError(failures[0].error)
-    raise LookupError(f"entry point {entry_point!r} no longer provides namespace {namespace!r}")

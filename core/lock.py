@@ -33,16 +33,27 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
+from . import __version__
+from .atomic import write_atomic
 from .model import FeatureConfig, InvalidFeatureConfig, is_valid_name
-from .records import ProviderResult, from_lock
+from .records import Detection, ProviderResult, from_lock
 from .safefs import dumps_json, loads_json, read_bytes
 
 if TYPE_CHECKING:
-    from .records import Detection
+    from .overrides import Overrides
+    from .system import System
 
-__all__ = ["LOCK_FORMAT", "LOCK_VAR", "LOCK_VERSION", "InvalidLock", "read_lock", "write_lock"]
+__all__ = [
+    "LOCK_FORMAT",
+    "LOCK_VAR",
+    "LOCK_VERSION",
+    "InvalidLock",
+    "locked_detection",
+    "read_lock",
+    "write_lock",
+]
 
 LOCK_VAR = "VARIANT_PROVIDERS_LOCK"
 LOCK_FORMAT = "variant-providers-lock"
@@ -55,8 +66,6 @@ class InvalidLock(ValueError):
 
 def lock_document(detection: Detection) -> Dict[str, Any]:
     """The lock document for *detection* (only providers that support something)."""
-    from . import __version__
-
     providers = [
         {
             "namespace": r.namespace,
@@ -88,8 +97,6 @@ def write_lock(detection: Detection, path: str | os.PathLike[str]) -> Path:
     Refuses (``OSError``) to write through a symlink or to replace anything
     that is not a regular file; see :mod:`variant_providers.atomic`.
     """
-    from .atomic import write_atomic
-
     target = Path(path)
     text = dumps_json(lock_document(detection), indent=2) + "\n"
     write_atomic(target, text.encode("utf-8"))
@@ -145,3 +152,35 @@ def read_lock(path: str | os.PathLike[str]) -> List[ProviderResult]:
             )
         )
     return results
+
+
+def locked_detection(
+    path: str,
+    system: System,
+    overrides: Overrides,
+    only: Optional[Iterable[str]],
+    start: float,
+) -> Detection:
+    """A detection read from the lock file *path*; the machine itself is not examined.
+
+    Overrides apply on top, as they do to a live answer; *start* is the
+    ``perf_counter`` reading the detection began at.
+    """
+    results = read_lock(path)
+    if only is not None:
+        # A static description: a namespace it does not list is unsupported.
+        by_namespace = {r.namespace: r for r in results}
+        results = [
+            by_namespace.get(ns)
+            or ProviderResult(ns, "not-detected", reason=f"not in the lock file {path}")
+            for ns in dict.fromkeys(only)
+        ]
+    ordered = [overrides.apply(overrides.disable(r), None) for r in results]
+    ordered += overrides.unprovided(ordered, None)
+    return Detection(
+        tuple(ordered),
+        (time.perf_counter() - start) * 1e3,
+        f"lock {path}",
+        system.platform,
+        overrides=tuple(overrides.describe()),
+    )

@@ -31,11 +31,15 @@ no provider offers is a usage error, not silently ignored.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
-from .model import is_valid_name, is_valid_value
-from .system import System
+from .model import FeatureConfig, is_valid_name, is_valid_value
+from .records import ProviderResult, Status, from_override
+
+if TYPE_CHECKING:
+    from .provider import Provider
+    from .system import System
 
 __all__ = [
     "DISABLE_VAR",
@@ -91,6 +95,96 @@ class Overrides:
 
     def __bool__(self) -> bool:
         return bool(self.features or self.disabled)
+
+    def disable(self, result: ProviderResult) -> ProviderResult:
+        """*result* as the row of a disabled provider, when its namespace is disabled."""
+        if result.namespace not in self.disabled:
+            return result
+        return replace(
+            result,
+            status="disabled",
+            features=(),
+            error=None,
+            provenance={},
+            reason=f"disabled by {self.disabled_origin}",
+        )
+
+    def apply(self, result: ProviderResult, provider: Optional[Provider]) -> ProviderResult:
+        """Replace, add or remove the overridden features of one provider's result.
+
+        *provider* (when known) says whether an added feature is multi-valued.
+        Each overridden feature's provenance names the variable that set it.
+        """
+        items = self.for_namespace(result.namespace)
+        if not items or result.status == "disabled":
+            return result
+        known_multi: Dict[str, bool] = {}
+        if provider is not None and provider.all_configs is not None:
+            try:
+                known_multi = {f.name: bool(f.multi_value) for f in provider.all_configs()}
+            except Exception:
+                known_multi = {}
+        usable = result.status in ("ok", "override")
+        features: List[FeatureConfig] = list(result.features) if usable else []
+        provenance: Dict[str, str] = dict(result.provenance) if usable else {}
+        for item in items:
+            index = next((i for i, f in enumerate(features) if f.name == item.feature), None)
+            provenance[item.feature] = from_override(item.origin)
+            if item.absent:
+                if index is not None:
+                    del features[index]
+                continue
+            multi = (
+                features[index].multi_value
+                if index is not None
+                else known_multi.get(item.feature, False)
+            )
+            feature = FeatureConfig(item.feature, item.values, multi)
+            if index is None:
+                features.append(feature)
+            else:
+                features[index] = feature
+        status: Status = "override" if features else "not-detected"
+        reason = result.reason if usable or not features else ""
+        if not features:
+            reason = "every detected feature was overridden as absent"
+        return replace(
+            result,
+            status=status,
+            features=tuple(features),
+            provenance=provenance,
+            reason=reason,
+            error=None if features else result.error,
+        )
+
+    def unprovided(
+        self, results: Sequence[ProviderResult], wanted: Optional[Sequence[str]]
+    ) -> List[ProviderResult]:
+        """Rows for overridden namespaces that no provider reported (a remote target's GPU)."""
+        covered = {r.namespace for r in results}
+        rows = []
+        for ns in dict.fromkeys(o.namespace for o in self.features):
+            if ns not in covered and (wanted is None or ns in wanted):
+                blank = ProviderResult(ns, "not-detected", plugin="override")
+                rows.append(self.apply(blank, None))
+        return rows
+
+    def describe(self) -> List[Dict[str, Any]]:
+        """Rows for the report's "Overrides in effect" and the JSON ``overrides``."""
+        rows: List[Dict[str, Any]] = [
+            {
+                "variable": o.origin,
+                "namespace": o.namespace,
+                "feature": o.feature,
+                "values": list(o.values),
+            }
+            for o in self.features
+        ]
+        rows += [
+            {"variable": self.disabled_origin, "namespace": ns, "disabled": True}
+            for ns in self.disabled
+        ]
+        return rows
 
 
 def parse_overrides(text: str, origin: str) -> List[FeatureOverride]:

@@ -32,7 +32,7 @@ from typing import (
 )
 
 from .model import FeatureConfig, VariantProperty
-from .provider import STATUSES, Status
+from .provider import STATUSES, Provider, Status
 
 if TYPE_CHECKING:
     from .system import PlatformInfo
@@ -44,11 +44,13 @@ __all__ = [
     "Detection",
     "PluginFailure",
     "ProviderResult",
+    "Registered",
     "Status",
     "from_cache",
     "from_lock",
     "from_override",
     "from_probe",
+    "one_line",
     "origin_kind",
     "origin_name",
 ]
@@ -197,6 +199,21 @@ class ProviderResult:
         for feature in self.features:
             provenance.setdefault(feature.name, CACHE)
         return replace(self, provenance=provenance, cache_age_s=age_s)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A provider record with the plugin that supplied it."""
+
+    provider: Provider
+    plugin: str
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` — how a failure reads in a report row."""
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 @dataclass(frozen=True)

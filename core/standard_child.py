@@ -21,17 +21,21 @@ passed as ``None``, a missing ``multi_value`` reads as single-value, a
 feature listed with no values is dropped as unsupported); each adaptation is
 named in the row's ``info["adapted"]``.  Everything else — a config that is
 not one, a value that breaks the grammar, a feature listed twice — is
-validated by the host's own :func:`~variant_providers.host.run_provider`,
+validated by the host's own :func:`~variant_providers.runner.run_provider`,
 with the same rules as our providers.
 """
 
 from __future__ import annotations
 
 import inspect
+from importlib.metadata import version as dist_version
 from typing import Any, Dict, List, Optional, Tuple
 
+from .entrypoints import load
 from .model import FeatureConfig, is_valid_name
 from .provider import Provider, ProviderOutput
+from .runner import run_provider
+from .system import LiveSystem
 
 __all__ = ["PluginAdapter", "child_query"]
 
@@ -147,16 +151,10 @@ def child_query(plugin_api: str, entry_point: str, distribution: Optional[str]) 
     its answer is never cached.  A plugin that cannot be loaded or adapted
     raises, and the parent reports the one-line reason.
     """
-    from .entrypoints import load
-    from .host import run_provider
-    from .system import LiveSystem
-
     adapter = PluginAdapter(load(plugin_api), entry_point)
     version = ""
     if distribution:
         try:
-            from importlib.metadata import version as dist_version
-
             version = dist_version(distribution)
         except Exception:
             version = ""

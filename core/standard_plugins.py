@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .entrypoints import EntryPointRecord, discover
-from .host import PLUGINS_VAR
+from .isolation import IsolatedRun
+from .policy import PLUGINS_VAR
+from .records import ChildOutcome, ProviderResult
+from .runner import timed
 
 if TYPE_CHECKING:
-    from .host import ProviderResult
-    from .isolation import IsolatedRun
     from .overrides import Overrides
 
 __all__ = [
@@ -144,8 +145,6 @@ class StandardRuns:
         choices: Mapping[str, str],
         origin: str,
     ) -> None:
-        from .isolation import IsolatedRun
-
         self.choices = choices
         self.origin = origin
         self.runs: List[Tuple[EntryPointRecord, IsolatedRun]] = [
@@ -164,28 +163,16 @@ class StandardRuns:
         wanted: Optional[Sequence[str]],
     ) -> Tuple[List[ProviderResult], List[ProviderResult]]:
         """The detection's rows with ours; also the rows whose values are not used."""
-        from .host import _apply_overrides
-
         rows = []
         for row in self.rows():
             if wanted is not None and row.namespace not in wanted:
                 continue
-            if row.namespace in overrides.disabled:
-                row = replace(
-                    row,
-                    status="disabled",
-                    features=(),
-                    error=None,
-                    reason=f"disabled by {overrides.disabled_origin}",
-                )
-            rows.append(_apply_overrides(row, overrides, None))
+            rows.append(overrides.apply(overrides.disable(row), None))
         return pick_claims(ordered, rows, self.choices, self.origin)
 
 
 def _row(record: EntryPointRecord, run: IsolatedRun) -> ProviderResult:
-    from .host import ProviderResult, _timed
-
-    outcome = run.result()
+    outcome = ChildOutcome.from_message(run.result())
     base = ProviderResult(
         namespace=record.name,
         status="error",
@@ -193,15 +180,15 @@ def _row(record: EntryPointRecord, run: IsolatedRun) -> ProviderResult:
         description=f"{GROUP} plugin from {record.distribution}",
         info={"plugin_api": record.value},
     )
-    if outcome.get("status") == "ok":
+    if outcome.result is not None:
         try:
-            result = ProviderResult.from_dict(outcome["result"])
+            result = ProviderResult.from_dict(outcome.result)
         except (KeyError, TypeError, ValueError) as exc:
             return replace(base, error=f"invalid answer from plugin process: {exc}")
         return replace(result, description=base.description, plugin=record.name)
-    failed = replace(base, error=str(outcome.get("error", "failed")))
-    if outcome.get("status") == "timeout":  # it used the whole deadline
-        return _timed(replace(failed, status="timeout"), run.started)
+    failed = replace(base, error=outcome.error)
+    if outcome.status == "timeout":  # it used the whole deadline
+        return timed(replace(failed, status="timeout"), run.started)
     return failed
 
 
