@@ -11,12 +11,21 @@ replay never reads a file outside its recording.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Sequence, Union
 
 from .safefs import loads_json, read_bytes
 
-__all__ = ["MACHINE_SCHEMA", "InvalidMachine", "confined", "read_manifest"]
+__all__ = [
+    "MACHINE_SCHEMA",
+    "InvalidMachine",
+    "check_manifest",
+    "command_key",
+    "confined",
+    "norm_path",
+    "read_manifest",
+]
 
 #: Version of the ``machine.json`` format this code reads and writes.
 MACHINE_SCHEMA = 1
@@ -35,6 +44,19 @@ class InvalidMachine(ValueError):
     """A recorded machine directory that cannot be read."""
 
 
+def command_key(argv: Sequence[str]) -> str:
+    """The key of a command in ``machine.json``: its argv, shell-quoted."""
+    return shlex.join(list(argv))
+
+
+def norm_path(path: str) -> str:
+    """Normalise an absolute machine path (no trailing slash, no ``..``)."""
+    if not path.startswith("/"):
+        raise ValueError(f"machine paths are absolute, got {path!r}")
+    norm = os.path.normpath(path)
+    return "/" + norm.lstrip("/") if norm != "/" else "/"
+
+
 def read_manifest(manifest: Path) -> Dict[str, Any]:
     """The validated ``machine.json`` document at *manifest*."""
     try:
@@ -49,6 +71,11 @@ def read_manifest(manifest: Path) -> Dict[str, Any]:
         raise InvalidMachine(f"{manifest}: not UTF-8 text (byte {exc.start})") from None
     except ValueError as exc:
         raise InvalidMachine(f"{manifest}: not valid JSON: {exc}") from None
+    return check_manifest(data, manifest)
+
+
+def check_manifest(data: Any, manifest: Union[str, Path]) -> Dict[str, Any]:
+    """*data* when it is a valid ``machine.json`` document; *manifest* names it in errors."""
     if not isinstance(data, dict):
         raise InvalidMachine(f"{manifest}: the top level must be a JSON object")
     schema = data.get("schema", MACHINE_SCHEMA)
@@ -89,7 +116,7 @@ def _is_name_list(value: Any) -> bool:
 def _table(
     data: Mapping[str, Any],
     key: str,
-    where: Path,
+    where: Union[str, Path],
     valid: Any,
     what: str,
     *,

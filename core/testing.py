@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
 
 from .host import Detection, Host, ProviderResult
+from .machine_file import command_key
 from .model import FeatureConfig, is_valid_name
 from .provider import Provider
 from .replay import ReplaySystem
+from .system import DEFAULT_TIMEOUT, CommandResult, NativeFacade, SystemProxy
 
 __all__ = [
+    "Call",
     "ConformanceError",
+    "FakeSystem",
     "check_detection",
     "check_fixture",
     "check_provider",
@@ -43,6 +47,117 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 class ConformanceError(AssertionError):
     """A provider broke the contract; the message lists every problem found."""
+
+
+class Call(NamedTuple):
+    """One question a provider asked a :class:`FakeSystem`."""
+
+    #: ``getenv``, ``read``, ``listdir``, ``exists``, ``readlink``, ``run`` or ``native``.
+    kind: str
+    #: The variable, the path, the command (as ``machine.json`` keys it) or the facade name.
+    what: str
+    #: The timeout asked for (``run`` and ``native`` only).
+    timeout: Optional[float] = None
+
+
+#: The platform of a :class:`FakeSystem` whose document names none.
+FAKE_PLATFORM = {"system": "Linux", "machine": "x86_64", "release": "6.8.0"}
+
+
+class FakeSystem(SystemProxy):
+    """A machine written as a dict, which records every question asked of it.
+
+    The dict is a ``machine.json`` document (its keys are documented in
+    ``fixtures/README.md``: ``files``, ``env``, ``errors``, ``dirs``,
+    ``links``, ``commands``, ``native``), so a test's machine and a recorded
+    one are answered by the same :class:`ReplaySystem` rules; the keywords
+    are merged into *machine*, and ``platform`` defaults to
+    :data:`FAKE_PLATFORM`.  A recorded machine directory may be given instead,
+    to count what detection asks of it.  :attr:`calls` lists the questions in
+    order.
+
+    >>> system = FakeSystem(files={"/sys/class/acme/acme0/generation": "2"})
+    >>> system.read_text("/sys/class/acme/acme0/generation")
+    '2'
+    >>> system.asked("read")
+    ['/sys/class/acme/acme0/generation']
+    """
+
+    def __init__(
+        self,
+        machine: Union[Mapping[str, Any], PathLike, None] = None,
+        *,
+        files: Optional[Mapping[str, str]] = None,
+        env: Optional[Mapping[str, str]] = None,
+        errors: Optional[Mapping[str, str]] = None,
+        dirs: Optional[Mapping[str, Sequence[str]]] = None,
+        links: Optional[Mapping[str, str]] = None,
+        commands: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        native: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        platform: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        tables = {
+            "files": files,
+            "env": env,
+            "errors": errors,
+            "dirs": {k: list(v) for k, v in dirs.items()} if dirs is not None else None,
+            "links": links,
+            "commands": commands,
+            "native": native,
+            "platform": platform,
+        }
+        given = {k: dict(v) for k, v in tables.items() if v is not None}
+        if isinstance(machine, (str, os.PathLike)):
+            if given:
+                raise TypeError("a recorded machine directory takes no tables")
+            super().__init__(ReplaySystem(machine))
+        else:
+            document = {"platform": FAKE_PLATFORM, **(machine or {})}
+            for key, table in given.items():
+                document[key] = {**(document.get(key) or {}), **table}
+            super().__init__(ReplaySystem.from_dict(document, "fake machine"))
+        self.calls: List[Call] = []
+
+    @property
+    def source(self) -> str:
+        """How reports name this machine."""
+        return str(getattr(self.inner, "source", "fake machine"))
+
+    def asked(self, kind: str) -> List[str]:
+        """What was asked with calls of *kind*, in order (paths, variables, commands)."""
+        return [call.what for call in self.calls if call.kind == kind]
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        self.calls.append(Call("getenv", name))
+        return super().getenv(name, default)
+
+    def read_text(self, path: str) -> str:
+        self.calls.append(Call("read", path))
+        return super().read_text(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        self.calls.append(Call("read", path))
+        return super().read_bytes(path)
+
+    def listdir(self, path: str) -> List[str]:
+        self.calls.append(Call("listdir", path))
+        return super().listdir(path)
+
+    def exists(self, path: str) -> bool:
+        self.calls.append(Call("exists", path))
+        return super().exists(path)
+
+    def readlink(self, path: str) -> str:
+        self.calls.append(Call("readlink", path))
+        return super().readlink(path)
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        self.calls.append(Call("run", command_key(argv), timeout))
+        return super().run(argv, timeout)
+
+    def native(self, facade: NativeFacade) -> Any:
+        self.calls.append(Call("native", facade.name, facade.timeout))
+        return super().native(facade)
 
 
 def replay(machine: PathLike) -> ReplaySystem:

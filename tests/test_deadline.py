@@ -22,6 +22,7 @@ from variant_providers.system import (
     run_bounded,
     run_python_child,
 )
+from variant_providers.testing import FakeSystem
 
 from .conftest import FIXTURE_MACHINES
 
@@ -55,22 +56,14 @@ def test_a_command_that_times_out_names_the_limit_in_force() -> None:
 
 
 def test_calls_get_what_is_left_whatever_they_ask_for() -> None:
-    asked: List[float] = []
-
-    class Spy(ReplaySystem):
-        def native(self, facade: NativeFacade) -> Any:
-            asked.append(facade.timeout)
-            return super().native(facade)
-
-        def run(self, argv: Any, timeout: float = 5.0) -> Any:
-            asked.append(timeout)
-            return super().run(argv, timeout)
-
-    system = DeadlineSystem(Spy(HANG), Deadline(3.0))
+    spy = FakeSystem(HANG)
+    system = DeadlineSystem(spy, Deadline(3.0))
     system.run(["true"], timeout=60)
     with pytest.raises(NativeTimeout, match="no answer within the 3 s time limit"):
         system.native(NativeFacade("nvml", "x:y", timeout=60))
-    assert all(0 < t <= 3.0 for t in asked), asked
+    asked = [(call.kind, call.timeout) for call in spy.calls]
+    assert [kind for kind, _ in asked] == ["run", "native"]
+    assert all(t is not None and 0 < t <= 3.0 for _, t in asked), asked
 
 
 def test_the_environment_variable_sets_the_limit_of_a_passed_system(

@@ -14,9 +14,7 @@ from variant_providers.pci import (
     read_pci_device,
     scan_pci,
 )
-from variant_providers.replay import ReplaySystem
-
-from .conftest import MachineFactory
+from variant_providers.testing import FakeSystem
 
 
 def _pci_files(
@@ -35,20 +33,8 @@ def _pci_files(
     return files
 
 
-class CountingReplay(ReplaySystem):
-    """Counts the files read, to check the scan reads as little as it can."""
-
-    def __init__(self, path: object) -> None:
-        super().__init__(path)  # type: ignore[arg-type]
-        self.reads: List[str] = []
-
-    def read_text(self, path: str) -> str:
-        self.reads.append(path)
-        return super().read_text(path)
-
-
 @pytest.fixture
-def workstation(make_machine: MachineFactory) -> CountingReplay:
+def workstation() -> FakeSystem:
     """A host bridge, an Arc A770 on i915, its audio function, and an NVIDIA card."""
     files: Dict[str, str] = {}
     files.update(_pci_files("0000:00:00.0", "0x8086\n", "0x4660\n", "0x060000\n"))
@@ -61,7 +47,7 @@ def workstation(make_machine: MachineFactory) -> CountingReplay:
         f"{PCI_DEVICES}/0000:04:00.0/driver": "../../../../../../bus/pci/drivers/snd_hda_intel",
         f"{PCI_DEVICES}/0000:81:00.0/driver": "../../../bus/pci/drivers/nvidia",
     }
-    return CountingReplay(make_machine(files=files, links=links, dirs={PCI_DEVICES: addresses}))
+    return FakeSystem(files=files, links=links, dirs={PCI_DEVICES: addresses})
 
 
 def test_parse_hex() -> None:
@@ -73,7 +59,7 @@ def test_parse_hex() -> None:
 
 
 def test_scan_without_filters_lists_everything_in_address_order(
-    workstation: CountingReplay,
+    workstation: FakeSystem,
 ) -> None:
     scan = scan_pci(workstation)
     assert scan.available and not scan.errors
@@ -100,7 +86,7 @@ def test_scan_without_filters_lists_everything_in_address_order(
     assert scan.devices[3].revision is None and scan.devices[3].driver == "nvidia"
 
 
-def test_scan_filters_by_vendor_and_display_class(workstation: CountingReplay) -> None:
+def test_scan_filters_by_vendor_and_display_class(workstation: FakeSystem) -> None:
     scan = scan_pci(workstation, vendor=0x8086, base_class=DISPLAY_CLASS)
     assert [d.address for d in scan.devices] == ["0000:03:00.0"]
     nvidia = scan_pci(workstation, vendor=0x10DE)
@@ -108,39 +94,37 @@ def test_scan_filters_by_vendor_and_display_class(workstation: CountingReplay) -
 
 
 def test_class_filter_costs_one_read_per_non_matching_device(
-    workstation: CountingReplay,
+    workstation: FakeSystem,
 ) -> None:
     scan_pci(workstation, vendor=0x8086, base_class=DISPLAY_CLASS)
-    bridge_reads = [p for p in workstation.reads if "/0000:00:00.0/" in p]
-    audio_reads = [p for p in workstation.reads if "/0000:04:00.0/" in p]
-    nvidia_reads = [p for p in workstation.reads if "/0000:81:00.0/" in p]
+    bridge_reads = [p for p in workstation.asked("read") if "/0000:00:00.0/" in p]
+    audio_reads = [p for p in workstation.asked("read") if "/0000:04:00.0/" in p]
+    nvidia_reads = [p for p in workstation.asked("read") if "/0000:81:00.0/" in p]
     assert bridge_reads == [f"{PCI_DEVICES}/0000:00:00.0/class"]
     assert audio_reads == [f"{PCI_DEVICES}/0000:04:00.0/class"]
     # Display class, wrong vendor: class then vendor, nothing more.
     assert len(nvidia_reads) == 2
 
 
-def test_missing_pci_directory_is_reported_not_raised(make_machine: MachineFactory) -> None:
-    scan = scan_pci(ReplaySystem(make_machine()))
+def test_missing_pci_directory_is_reported_not_raised() -> None:
+    scan = scan_pci(FakeSystem())
     assert not scan.available and scan.error == "ENOENT" and scan.devices == ()
 
 
-def test_masked_pci_directory(make_machine: MachineFactory) -> None:
-    system = ReplaySystem(make_machine(errors={"/sys/bus/pci": "EACCES"}))
+def test_masked_pci_directory() -> None:
+    system = FakeSystem(errors={"/sys/bus/pci": "EACCES"})
     scan = scan_pci(system, vendor=0x8086)
     assert not scan.available and scan.error == "EACCES"
 
 
-def test_garbage_and_unreadable_files_become_error_lines(make_machine: MachineFactory) -> None:
+def test_garbage_and_unreadable_files_become_error_lines() -> None:
     files: Dict[str, str] = {}
     files.update(_pci_files("0000:00:02.0", "garbage\n", "0x4680\n", "0x030000\n"))
     files.update(_pci_files("0000:03:00.0", "0x8086\n", "0x56a0\n", "0x030000\n"))
-    system = ReplaySystem(
-        make_machine(
-            files=files,
-            errors={f"{PCI_DEVICES}/0000:03:00.0/device": "EACCES"},
-            dirs={PCI_DEVICES: ["0000:00:02.0", "0000:03:00.0"]},
-        )
+    system = FakeSystem(
+        files=files,
+        errors={f"{PCI_DEVICES}/0000:03:00.0/device": "EACCES"},
+        dirs={PCI_DEVICES: ["0000:00:02.0", "0000:03:00.0"]},
     )
     scan = scan_pci(system, vendor=0x8086)
     assert scan.available and scan.devices == ()
@@ -150,14 +134,12 @@ def test_garbage_and_unreadable_files_become_error_lines(make_machine: MachineFa
     )
 
 
-def test_unreadable_driver_link_is_an_error_line(make_machine: MachineFactory) -> None:
+def test_unreadable_driver_link_is_an_error_line() -> None:
     files = _pci_files("0000:00:02.0", "0x8086\n", "0x4680\n", "0x030000\n")
-    system = ReplaySystem(
-        make_machine(
-            files=files,
-            errors={f"{PCI_DEVICES}/0000:00:02.0/driver": "EPERM"},
-            dirs={PCI_DEVICES: ["0000:00:02.0"]},
-        )
+    system = FakeSystem(
+        files=files,
+        errors={f"{PCI_DEVICES}/0000:00:02.0/driver": "EPERM"},
+        dirs={PCI_DEVICES: ["0000:00:02.0"]},
     )
     errors: List[str] = []
     dev = read_pci_device(system, "0000:00:02.0", errors=errors)
@@ -165,7 +147,7 @@ def test_unreadable_driver_link_is_an_error_line(make_machine: MachineFactory) -
     assert errors == [f"{PCI_DEVICES}/0000:00:02.0/driver: EPERM"]
 
 
-def test_to_dict_is_json_friendly(workstation: CountingReplay) -> None:
+def test_to_dict_is_json_friendly(workstation: FakeSystem) -> None:
     arc = scan_pci(workstation, vendor=0x8086, base_class=DISPLAY_CLASS).devices[0]
     assert arc.to_dict() == {
         "address": "0000:03:00.0",

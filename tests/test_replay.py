@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from variant_providers.recording import redact_text
 from variant_providers.replay import (
     InvalidMachine,
     RecordingSystem,
     ReplaySystem,
     command_key,
-    redact_text,
 )
 from variant_providers.system import (
     LiveSystem,
