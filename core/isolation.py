@@ -16,8 +16,8 @@ import time
 from typing import Any, Dict, Optional
 
 from .children import BoundedChild, ChildOutputTooLarge, ChildTimeout
+from .native import CHILD_SOURCE
 from .safefs import loads_json
-from .system import CHILD_SOURCE
 
 __all__ = ["IsolatedRun"]
 
