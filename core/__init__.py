@@ -13,6 +13,7 @@ else (pluggy, the host, the providers) on first use.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .model import FeatureConfig, InvalidFeatureConfig, InvalidVariantProperty, VariantProperty
@@ -59,7 +60,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value

@@ -36,7 +36,13 @@ from .cli_options import (
     timeout_seconds,
 )
 from .cli_report import SCHEMA_VERSION, render_json, render_text, report_dict
+from .lock import write_lock
+from .replay import RecordingSystem
+from .scaffold import NewProviderError, install_hint, new_provider
+from .settings import InvalidSetting
+from .system import LiveSystem
 from .term import Terminal
+from .trace import set_status_stream
 
 if TYPE_CHECKING:
     from .host import Detection
@@ -190,8 +196,6 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     system = load_system(args.machine)
     detection = run_detection(args, system)
     if args.lock:
-        from .lock import write_lock
-
         try:
             path = write_lock(detection, args.lock)
         except (OSError, ValueError) as exc:
@@ -229,10 +233,6 @@ def new_directory(path: str, what: str) -> Path:
 
 
 def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
-    from .replay import RecordingSystem
-    from .settings import InvalidSetting
-    from .system import LiveSystem
-
     created = not Path(args.directory).exists()
     new_directory(args.directory, "record DIR")
     try:
@@ -262,8 +262,6 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_new_provider(args: argparse.Namespace, out: TextIO) -> int:
-    from .scaffold import NewProviderError, install_hint, new_provider
-
     try:
         files = new_provider(args.name, args.directory)
     except NewProviderError as exc:
@@ -304,7 +302,6 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
         force=True,
     )
     _prepare_streams(stream)
-    from .trace import set_status_stream
 
     set_status_stream(sys.stderr if _is_terminal(sys.stderr) and not verbose else None)
     try:

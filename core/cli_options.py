@@ -14,6 +14,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, List, Optional
 
+from .host import Host, UnknownNamespace, get_host
+from .lock import InvalidLock
+from .overrides import InvalidOverride
+from .replay import InvalidMachine, ReplaySystem
 from .settings import MAX_TIMEOUT, InvalidSetting, seconds
 from .term import COLOR_CHOICES
 
@@ -126,7 +130,6 @@ def load_system(machine: Optional[str]) -> Optional[System]:
     """The replayed machine of ``--machine DIR``, or ``None`` for this one."""
     if machine is None:
         return None
-    from .replay import InvalidMachine, ReplaySystem
 
     try:
         return ReplaySystem(machine)
@@ -136,10 +139,6 @@ def load_system(machine: Optional[str]) -> Optional[System]:
 
 def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> Detection:
     """Detect with the options of *args* (``--only``, ``--no-cache``, ...)."""
-    from .host import Host, UnknownNamespace, get_host
-    from .lock import InvalidLock
-    from .overrides import InvalidOverride
-
     if getattr(args, "use_lock", None) and getattr(args, "machine", None):
         raise UsageError(
             "--use-lock and --machine both say which machine to describe; give one of them"

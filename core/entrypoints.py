@@ -19,12 +19,17 @@ one, even of a package unrelated to us, is skipped and named (a record with
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, List, NamedTuple, Optional, Tuple
+
+from .cache import read_private_json, write_private_json
 
 __all__ = ["EntryPointRecord", "discover", "load"]
 
@@ -51,7 +56,6 @@ def _path_state() -> List[Tuple[str, int]]:
 
 
 def _scan(group: str) -> List[EntryPointRecord]:
-    import re
     from importlib.metadata import distributions
 
     records: List[EntryPointRecord] = []
@@ -85,8 +89,6 @@ def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
     state = _path_state()
     path = None
     if cache_dir is not None:
-        import hashlib
-
         digest = hashlib.sha256(json.dumps([p for p, _ in state]).encode()).hexdigest()[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
         path = cache_dir / f"entry-points-{group}-{digest}.json"
@@ -96,8 +98,6 @@ def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
             return remembered
     records = _scan(group)
     if path is not None:
-        from .cache import write_private_json
-
         doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
         try:
             write_private_json(path, doc)
@@ -111,8 +111,6 @@ def _remembered(
     path: Path, group: str, state: List[Tuple[str, int]]
 ) -> Optional[List[EntryPointRecord]]:
     """The stored list when it is ours, well-formed and still current."""
-    from .cache import read_private_json
-
     doc = read_private_json(path)
     try:
         if (
@@ -140,8 +138,6 @@ def prune(directory: Path, keep: Optional[Path] = None, now: Optional[float] = N
     :data:`KEEP_LISTS` most recently written ones the oldest go too; *keep*
     (the list just written) always stays.  Returns how many were deleted.
     """
-    import time
-
     now = time.time() if now is None else now
     found = []
     try:

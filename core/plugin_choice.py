@@ -20,11 +20,15 @@ our built-in answered in place of the plugin the file names.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .entrypoints import EntryPointRecord
 from .model import VariantProperty
+from .standard_plugins import StandardRuns
+from .system import DEFAULT_TIMEOUT, timeout_from
 from .variants_file import Provider, VariantsFile
 
 __all__ = ["PluginAnswers", "file_plugin_api", "plugin_answers"]
@@ -114,12 +118,6 @@ def _outcome(api: str, row: Any) -> str:
 
 def _run_now(wanted: Sequence[Tuple[str, str, Provider]]) -> Dict[str, Any]:
     """Run the file's installed plugins that no detection row came from, in parallel."""
-    import os
-
-    from .entrypoints import EntryPointRecord
-    from .standard_plugins import StandardRuns
-    from .system import DEFAULT_TIMEOUT, timeout_from
-
     records = [
         EntryPointRecord(ns, api, next(iter(_requirement_names(p)), "")) for ns, api, p in wanted
     ]

@@ -6,6 +6,7 @@ These records are what plugins hand to the host through the
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
@@ -164,8 +165,6 @@ def lazy(target: str) -> Callable[..., Any]:
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if not loaded:
-            import importlib
-
             loaded.append(getattr(importlib.import_module(module_name), attribute))
         return loaded[0](*args, **kwargs)
 

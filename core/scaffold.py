@@ -18,12 +18,15 @@ first (:func:`install_hint` names the checkout this copy runs from).
 
 from __future__ import annotations
 
+import json
 import keyword
 import os
 from pathlib import Path
 from typing import Dict, List
 
+from .atomic import SafeTree
 from .model import is_valid_name
+from .providers import BUILTIN_PROVIDERS, template
 
 __all__ = ["NewProviderError", "new_provider"]
 
@@ -35,8 +38,6 @@ class NewProviderError(ValueError):
 
 
 def _template_dir() -> Path:
-    from .providers import template
-
     return Path(template.__file__).resolve().parent
 
 
@@ -55,7 +56,6 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
             f"invalid provider name {name!r}: it is the namespace, so it must match "
             "[a-z0-9_]+ and start with a letter"
         )
-    from .providers import BUILTIN_PROVIDERS
 
     if name in BUILTIN_PROVIDERS:
         raise NewProviderError(
@@ -96,8 +96,6 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
 
 def _write_plan(plan: Dict[Path, Path], target: Path, name: str) -> List[Path]:
     """Write every template file; links planted in *target* are never followed."""
-    from .atomic import SafeTree
-
     tree = SafeTree(target)
     written: List[Path] = []
     for src, dest in plan.items():
@@ -134,7 +132,6 @@ def _our_source() -> str:
     except OSError:
         pass
     try:
-        import json
         from importlib.metadata import PackageNotFoundError, distribution
 
         text = distribution("variant-providers").read_text("direct_url.json")
