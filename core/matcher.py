@@ -72,6 +72,7 @@ from ._canonical import (
     short_repr,
     strings_argument,
 )
+from ._ranking_tables import build_tables
 from .abi_dependency import abi_dependency_properties
 from .model import (
     ABI_DEPENDENCY_NAMESPACE,
@@ -123,70 +124,21 @@ class Ranker:
         forbidden_properties: FrozenSet[VariantProperty],
         filter_values: bool,
     ) -> None:
-        ns_rank: Dict[str, int] = {}
-        for ns in namespace_priorities:
-            ns_rank.setdefault(ns, len(ns_rank))
-        # variantlib appends abi_dependency to the end of the namespace list on
-        # every call, so it is never "missing"; an explicit entry keeps its place.
-        abi_rank = ns_rank.get(ABI_DEPENDENCY_NAMESPACE, len(ns_rank))
-
-        # namespace -> feature -> values, each in first-appearance (provider) order.
-        grouped: Dict[str, Dict[str, Dict[str, None]]] = {}
-        for prop in supported:
-            grouped.setdefault(prop.namespace, {}).setdefault(prop.feature, {})[prop.value] = None
-
-        missing = sorted(
-            ns for ns in grouped if ns not in ns_rank and ns != ABI_DEPENDENCY_NAMESPACE
+        tables = build_tables(
+            supported,
+            namespace_priorities,
+            feature_priorities=feature_priorities,
+            property_priorities=property_priorities,
+            forbidden_namespaces=forbidden_namespaces,
+            forbidden_features=forbidden_features,
+            forbidden_properties=forbidden_properties,
+            filter_values=filter_values,
         )
-        if missing:
-            raise ValueError(
-                "namespace_priorities does not list the supported namespace"
-                f"{'s' if len(missing) > 1 else ''} {', '.join(repr(ns) for ns in missing)}"
-            )
-
-        fp = feature_priorities or {}
-        pp = property_priorities or {}
-        ordered_features: List[Tuple[str, str, List[str]]] = []
-        for ns in sorted(
-            grouped, key=lambda n: abi_rank if n == ABI_DEPENDENCY_NAMESPACE else ns_rank[n]
-        ):
-            features = grouped[ns]
-            feature_order = _preferred_first(fp.get(ns, ()), features)
-            ns_pp = pp.get(ns, {})
-            for feature in feature_order:
-                values = _preferred_first(ns_pp.get(feature, ()), features[feature])
-                ordered_features.append((ns, feature, values))
-
-        stride = max((len(values) for _, _, values in ordered_features), default=0) + 1
-        self._sentinel = len(ordered_features) * stride + stride
-        table: Dict[str, Dict[str, Dict[str, int]]] = {}
-        restricted: Dict[FeatureKey, FrozenSet[str]] = {}
-        ordered: List[VariantProperty] = []
-        allowed_order: Dict[FeatureKey, Tuple[str, ...]] = {}
-        for position, (ns, feature, values) in enumerate(ordered_features):
-            ordered.extend(VariantProperty(ns, feature, value) for value in values)
-            allowed = tuple(
-                v for v in values if VariantProperty(ns, feature, v) not in forbidden_properties
-            )
-            allowed_order[(ns, feature)] = allowed
-            if ns in forbidden_namespaces or (ns, feature) in forbidden_features or not allowed:
-                # A variant using this feature can never be compatible.
-                continue
-            base = position * stride
-            # With filter_values=False a forbidden value still sets the rank of a variant
-            # that is compatible through another value (variantlib quirk Q3).
-            ranked_values = allowed if filter_values else values
-            position_of = {value: index for index, value in enumerate(values)}
-            codes = {value: base + position_of[value] for value in ranked_values}
-            table.setdefault(ns, {})[feature] = codes
-            if not filter_values and len(allowed) != len(values):
-                # Ranked values include forbidden ones: being compatible also needs an
-                # allowed value (with filter_values=True every ranked value is allowed).
-                restricted[(ns, feature)] = frozenset(allowed)
-        self._table = table
-        self._restricted = restricted
-        self._ordered = tuple(ordered)
-        self._allowed_order = allowed_order
+        self._table = tables.codes
+        self._restricted = tables.restricted
+        self._ordered = tables.ordered
+        self._allowed_order = tables.allowed
+        self._sentinel = tables.sentinel
 
     @property
     def ordered_supported(self) -> Tuple[VariantProperty, ...]:
@@ -330,17 +282,6 @@ class _NotCanonical(Exception):
 
 _NO_FEATURES: Dict[str, Dict[str, int]] = {}
 _NO_VALUES: Dict[str, int] = {}
-
-
-def _preferred_first(preferred: Iterable[str], available: Mapping[str, object]) -> List[str]:
-    """Entries of *preferred* that are available (first mention counts), then the rest."""
-    order: Dict[str, None] = {}
-    for item in preferred:
-        if item in available:
-            order.setdefault(item, None)
-    for item in available:
-        order.setdefault(item, None)
-    return list(order)
 
 
 # --------------------------------------------------------------------------------------
