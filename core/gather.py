@@ -9,10 +9,11 @@ so an override never sticks in the cache.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional
+from typing import AbstractSet, Callable, Dict, Optional
 
 from .cache import DetectionCache
 from .deadline import DeadlineSystem
+from .force import forced_answer
 from .isolation import IsolatedRun
 from .plan import Plan
 from .records import ChildOutcome, ProviderResult
@@ -30,13 +31,16 @@ def gather(
     *,
     refresh: bool,
     isolated: Callable[[str], bool],
+    skip: AbstractSet[str] = frozenset(),
 ) -> Dict[str, ProviderResult]:
     """The raw answer of every provider :attr:`Plan.to_run` lists, by namespace.
 
     *store* is the cache (``None``: off); ``refresh`` ignores its entries but
     stores the new answers.  *isolated* says whether a plugin's providers run
     in a child process (third-party ones, when the machine can be rebuilt
-    there: live, or a replay directory).
+    there: live, or a replay directory).  The providers in *skip* (every
+    feature forced, see :func:`~variant_providers.force.covers_every_feature`)
+    are not run: their answer is the blank row the force variables fill.
     """
     runs = plan.to_run
     boot_id = store.boot_id(system) if store is not None else ""
@@ -46,6 +50,9 @@ def gather(
     replayable = plan.live or isinstance(system, ReplaySystem)
     for reg in runs:
         ns = reg.provider.namespace
+        if ns in skip:
+            results[ns] = forced_answer(reg.provider, reg.plugin)
+            continue
         key = (
             store.provider_key(reg.provider, reg.plugin, system, boot_id)
             if store is not None

@@ -20,7 +20,7 @@ import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache
-from .force import Forced, describe_forced, mark_forced, read_forced
+from .force import Forced, apply_forced, covers_every_feature, describe_forced, read_forced
 from .gather import gather
 from .lock import LOCK_VAR, locked_detection
 from .overrides import Overrides, read_overrides
@@ -132,8 +132,13 @@ class Host:
         plan = Plan.make(self.registry, system, overrides, only, timeout)
         # Vendor force variables are checked before anything runs (a bad value is a usage error).
         forced = {reg.provider.namespace: read_forced(reg.provider, system) for reg in plan.to_run}
+        skip = {
+            reg.provider.namespace
+            for reg in plan.to_run
+            if covers_every_feature(reg.provider, forced[reg.provider.namespace])
+        }
         isolated = self.registry.third_party if isolate else _never
-        answers = gather(plan, system, store, refresh=refresh, isolated=isolated)
+        answers = gather(plan, system, store, refresh=refresh, isolated=isolated, skip=skip)
         rows = [
             step.decided
             or _overridden(answers[step.reg.provider.namespace], step.reg, forced, overrides)
@@ -158,9 +163,9 @@ def _overridden(
     forced: Dict[str, Tuple[Forced, ...]],
     overrides: Overrides,
 ) -> ProviderResult:
-    """Step 3: *answer* with the force variables named and the overrides applied."""
-    marked = mark_forced(answer, forced.get(reg.provider.namespace, ()))
-    return overrides.apply(marked, reg.provider)
+    """Step 3: *answer* with the force variables, then the overrides, applied."""
+    vendor = apply_forced(answer, forced.get(reg.provider.namespace, ()))
+    return overrides.apply(vendor, reg.provider)
 
 
 def _never(plugin: str) -> bool:

@@ -64,8 +64,7 @@ class ProviderOutput:
       it into the result's provenance.  (A provider that only writes
       ``info["source"]`` in that shape, as older third-party providers do,
       is read the same way.)
-    * ``status`` — set it to ``"override"`` when a force variable decided the
-      values, ``"timeout"`` when a probe hung, ``"not-detected"`` with a
+    * ``status`` — ``"timeout"`` when a probe hung, ``"not-detected"`` with a
       ``reason`` to say why nothing was found.  Left as ``None`` the host
       derives ``ok`` / ``not-detected`` from ``features``.
     * ``reason`` — one line explaining the status (``"no /dev/kfd"``).
@@ -78,7 +77,8 @@ class ProviderOutput:
     sources: Mapping[str, str] = field(default_factory=dict)
 
 
-#: In :attr:`ForceVariable.features`: every feature the provider reports while it is set.
+#: In :attr:`ForceVariable.features`: while the variable is set, the provider's
+#: whole answer is what its force variables say (detected features are dropped).
 EVERY_FEATURE = "*"
 
 
@@ -86,29 +86,38 @@ EVERY_FEATURE = "*"
 class ForceVariable:
     """A vendor's own environment variable that forces features of its namespace.
 
-    The provider still applies the value itself (as the vendor's provider
-    does); declaring it lets the host check it before anything runs — an
-    invalid value is a usage error naming the variable, exactly like
-    ``VARIANT_PROVIDERS_OVERRIDE`` — and name it in the report and in the
-    JSON ``overrides`` beside the features it set.
+    Pure data: the provider declares the variable, the host does the rest
+    (:mod:`variant_providers.force`).  It reads the value, expands it, and
+    applies it after the cache in the same step as
+    ``VARIANT_PROVIDERS_OVERRIDE``.  An invalid value is a usage error naming
+    the variable.  The report and the JSON ``overrides`` name the variable
+    beside the features it set.  ``detect`` is not run at all when the set
+    variables force every feature the provider has.
 
-    ``check(value)`` raises ``ValueError`` saying what is wrong with a value
-    (it may return anything; the result is not used).  ``features`` are the
-    features the variable sets (:data:`EVERY_FEATURE`: all it reports while
-    set).  ``needs`` names another variable without
-    which this one has no effect (``…_FORCE_EXTENSIONS`` needs ``…_FORCE_LEVEL``).
+    ``expand(value)`` turns the raw value into the features it forces, most
+    preferred value first (``"9.0"`` → ``sm_arch :: 90_real, 90_virtual``).
+    It is a pure function of the text and raises ``ValueError`` saying what
+    is wrong with it.  ``features`` lists the features the variable sets.  A
+    listed feature that ``expand`` does not return is forced absent.
+    :data:`EVERY_FEATURE` replaces the provider's whole answer.  ``needs``
+    names another variable without which this one has no effect
+    (``…_FORCE_EXTENSIONS`` needs ``…_FORCE_LEVEL``).  ``alone=False``: the
+    variable only replaces values of an answer that has features (the NVIDIA
+    SM variable sets the architectures of a driver that was found or forced;
+    alone it reports nothing).
 
     Example::
 
         ForceVariable(
-            "NV_VARIANT_PROVIDER_FORCE_SM_ARCH", ("sm_arch",), check=parse_forced_sm
+            "NV_VARIANT_PROVIDER_FORCE_SM_ARCH", ("sm_arch",), expand=expand_forced_sm
         )
     """
 
     variable: str
     features: Tuple[str, ...]
-    check: Callable[[str], object]
+    expand: Callable[[str], Sequence[FeatureConfig]]
     needs: str = ""
+    alone: bool = True
 
 
 #: The signature of :attr:`Provider.detect`.

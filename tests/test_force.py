@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import types
+from dataclasses import replace
+from typing import Any, List, Tuple
 
 import pytest
 
-from variant_providers.force import Forced, mark_forced, read_forced
+from variant_providers.force import Forced, apply_forced, read_forced
+from variant_providers.hookspecs import hookimpl
 from variant_providers.host import Host, ProviderResult
 from variant_providers.model import FeatureConfig
 from variant_providers.overrides import InvalidOverride
-from variant_providers.provider import EVERY_FEATURE
+from variant_providers.provider import EVERY_FEATURE, ProviderOutput
 from variant_providers.providers import BUILTIN_PROVIDERS
-from variant_providers.system import LiveSystem
+from variant_providers.replay import ReplaySystem
+from variant_providers.system import LiveSystem, System
 
 # Where each vendor's detection code spells its variables.
 CONSTANTS = {
@@ -58,19 +63,82 @@ def test_read_forced_checks_and_skips() -> None:
         read_forced(x86, bad)
 
 
-def test_mark_forced_names_the_variable_on_the_features_it_set() -> None:
-    result = ProviderResult(
+def _forced(
+    variable: str, features: Tuple[str, ...], *values: FeatureConfig, alone: bool = True
+) -> Forced:
+    return Forced(variable, "x86_64", features, "raw", tuple(values), alone)
+
+
+def test_apply_forced_replaces_the_declared_features_in_place() -> None:
+    detected = ProviderResult(
+        "nvidia",
+        "ok",
+        features=(FeatureConfig("lower", ["12.8"]), FeatureConfig("sm", ["90_real"], True)),
+        provenance={"lower": "probe:nvml", "sm": "probe:nvml"},
+    )
+    cuda = _forced("CUDA_VAR", ("lower", "upper"), FeatureConfig("lower", ["12.6"]))
+    result = apply_forced(detected, [cuda])
+    assert result.status == "override"
+    assert [(f.name, list(f.values)) for f in result.features] == [
+        ("lower", ["12.6"]),
+        ("sm", ["90_real"]),
+    ]
+    assert result.provenance == {
+        "lower": "override:CUDA_VAR",
+        "upper": "override:CUDA_VAR",
+        "sm": "probe:nvml",
+    }
+    assert result.overridden == {"lower": "CUDA_VAR", "upper": "CUDA_VAR"}
+
+
+def test_apply_forced_alone_or_not() -> None:
+    nothing = ProviderResult("nvidia", "not-detected", reason="no driver")
+    sm = _forced("SM_VAR", ("sm",), FeatureConfig("sm", ["90_real"], True), alone=False)
+    assert apply_forced(nothing, [sm]) == nothing, "needs an answer with features"
+    cuda = _forced("CUDA_VAR", ("lower",), FeatureConfig("lower", ["12.8"]))
+    both = apply_forced(nothing, [cuda, sm])
+    assert both.status == "override"
+    assert [f.name for f in both.features] == ["lower", "sm"]
+    gone = apply_forced(both, [_forced("SM_VAR", ("sm",))])
+    assert [f.name for f in gone.features] == ["lower"], "an empty expansion removes it"
+    assert gone.provenance["sm"] == "override:SM_VAR"
+
+
+def test_every_feature_replaces_the_whole_answer() -> None:
+    detected = ProviderResult(
         "x86_64",
-        "override",
-        features=(FeatureConfig("level", ["v3", "v2", "v1"]), FeatureConfig("avx2", ["on"])),
+        "ok",
+        features=(FeatureConfig("level", ["v4", "v3"]), FeatureConfig("avx512f", ["on"])),
     )
-    forced = (
-        Forced("LEVEL_VAR", "x86_64", ("level",), "v3"),
-        Forced("EXT_VAR", "x86_64", (EVERY_FEATURE,), "avx2"),
-    )
-    marked = mark_forced(result, forced)
-    assert marked.overridden == {"level": "LEVEL_VAR", "avx2": "EXT_VAR"}
-    already = ProviderResult(
-        "x86_64", "override", features=result.features[:1], provenance={"level": "override:OTHER"}
-    )
-    assert mark_forced(already, forced).overridden == {"level": "OTHER"}, "first mark wins"
+    level = _forced("LEVEL_VAR", (EVERY_FEATURE,), FeatureConfig("level", ["v2", "v1"]))
+    extensions = _forced("EXT_VAR", (EVERY_FEATURE,), FeatureConfig("sse4_2", ["on"]))
+    result = apply_forced(detected, [level, extensions])
+    assert [f.name for f in result.features] == ["level", "sse4_2"]
+    assert result.overridden == {"level": "LEVEL_VAR", "sse4_2": "EXT_VAR"}
+
+
+def test_detect_is_skipped_only_when_every_feature_is_forced(make_machine: Any) -> None:
+    calls: List[str] = []
+    records = {r.provider.namespace: r.provider for r in Host(entry_points=False).providers()[0]}
+    nvidia = records["nvidia"]
+
+    def spy(system: System) -> ProviderOutput:
+        calls.append("detect")
+        return ProviderOutput()
+
+    spied = replace(nvidia, detect=spy)
+    plugin = types.SimpleNamespace(variant_providers=hookimpl(lambda: [spied]))
+    host = Host(builtins=False, entry_points=False, plugins=[plugin])
+    cuda = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8"}
+    one = host.detect(ReplaySystem(make_machine(env=cuda)), cache=False)["nvidia"]
+    assert calls == ["detect"] and one.status == "override"
+    both = {**cuda, "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0"}
+    detection = host.detect(ReplaySystem(make_machine(env=both)), cache=False)
+    assert calls == ["detect"], "every feature forced: not run"
+    assert [str(p) for p in detection["nvidia"].properties][-2:] == [
+        "nvidia :: sm_arch :: 90_real",
+        "nvidia :: sm_arch :: 90_virtual",
+    ]
+    rows = {(r["variable"], r["feature"]) for r in detection.overrides}
+    assert ("NV_VARIANT_PROVIDER_FORCE_SM_ARCH", "sm_arch") in rows
+    assert ("NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION", "cuda_version_lower_bound") in rows

@@ -20,15 +20,24 @@ def all_configs() -> Sequence[FeatureConfig]:
     ]
 
 
-def check_forced_features(value: str) -> list[str]:
-    """``VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES``: feature names, comma-separated."""
+def expand_forced_features(value: str) -> list[FeatureConfig]:
+    """``VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES``: feature names, comma-separated.
+
+    The answer is what detection gives for the same names: the architecture
+    versions they reach, then the known features in report order.
+    """
     from variant_providers.model import is_valid_name
+
+    from .detect import ordered_features, versions_from_features
 
     names = [n.strip() for n in value.split(",") if n.strip()]
     bad = [n for n in names if not is_valid_name(n)]
     if bad:
         raise ValueError(f"invalid feature name(s) {', '.join(map(repr, bad))} ([a-z0-9_]+)")
-    return names
+    features = ordered_features(names)
+    versions = versions_from_features(set(features)) if features else ()
+    head = [FeatureConfig("version", versions)] if versions else []
+    return head + [FeatureConfig(n, ["on"]) for n in features]
 
 
 @hookimpl
@@ -41,7 +50,7 @@ def variant_providers() -> Iterator[Provider]:
         version=VERSION,
         force_variables=(
             ForceVariable(
-                "VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES", (EVERY_FEATURE,), check_forced_features
+                "VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES", (EVERY_FEATURE,), expand_forced_features
             ),
         ),
     )

@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from variant_providers.model import FeatureConfig
 from variant_providers.pci import PCI_DEVICES, read_pci_device
+from variant_providers.probe import read_optional
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
     CommandResult,
@@ -49,6 +50,8 @@ __all__ = [
     "ForceError",
     "detect",
     "order_targets",
+    "expand_forced_gfx",
+    "expand_forced_rocm",
     "parse_forced_gfx",
     "parse_forced_rocm",
 ]
@@ -127,6 +130,17 @@ def parse_forced_rocm(raw: str) -> str:
             f"{FORCE_ROCM_VERSION}: {raw!r} is not a ROCm version (expected X.Y.Z or X.Y)"
         )
     return f"{parts[0]}.{parts[1]}"
+
+
+def expand_forced_gfx(raw: str) -> List[FeatureConfig]:
+    """The ``gfx_arch`` feature :data:`FORCE_GFX_ARCH` forces (none for no target)."""
+    targets = parse_forced_gfx(raw)
+    return [FeatureConfig("gfx_arch", targets, multi_value=True)] if targets else []
+
+
+def expand_forced_rocm(raw: str) -> List[FeatureConfig]:
+    """The ``rocm_version`` feature :data:`FORCE_ROCM_VERSION` forces."""
+    return [FeatureConfig("rocm_version", [parse_forced_rocm(raw)])]
 
 
 T = TypeVar("T")
@@ -213,11 +227,7 @@ class _RocmLookup:
 
 
 def _read_small(system: System, path: str) -> Optional[str]:
-    try:
-        text = system.read_text(path)
-    except OSError:
-        return None
-    text = text.strip()
+    text = (read_optional(system, path).text or "").strip()
     return text if text and len(text) <= 256 else None
 
 

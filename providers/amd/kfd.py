@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from variant_providers.probe import read_optional
 from variant_providers.system import System
 
 from .tables import APU_TARGETS
@@ -219,16 +220,14 @@ def read_topology(system: System, nodes_dir: str = TOPOLOGY_NODES) -> Topology:
     topo = Topology(available=True)
     for index in _node_indices(names):
         path = f"{nodes_dir}/{index}/properties"
-        try:
-            text = system.read_text(path)
-        except OSError as exc:
-            code = errno.errorcode.get(exc.errno or 0, "EIO")
-            if code in ("EPERM", "EACCES"):
+        found = read_optional(system, path)
+        if found.text is None:
+            if found.code in ("EPERM", "EACCES"):
                 topo.masked.append(index)
-            elif code != "ENOENT":  # a node that vanished meanwhile is not news
-                topo.skipped.append((index, f"properties unreadable ({code})"))
+            elif found.code != "ENOENT":  # a node that vanished meanwhile is not news
+                topo.skipped.append((index, f"properties unreadable ({found.code})"))
             continue
-        props = parse_properties(text)
+        props = parse_properties(found.text)
         target = props.get("gfx_target_version", 0)
         if target == 0 or props.get("simd_count", 0) == 0:
             topo.cpu_nodes.append(index)

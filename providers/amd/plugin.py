@@ -65,12 +65,12 @@ def variant_providers() -> Iterator[Provider]:
             ForceVariable(
                 "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH",
                 ("gfx_arch",),
-                lazy("variant_providers.providers.amd.detect:parse_forced_gfx"),
+                lazy("variant_providers.providers.amd.detect:expand_forced_gfx"),
             ),
             ForceVariable(
                 "AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION",
                 ("rocm_version",),
-                lazy("variant_providers.providers.amd.detect:parse_forced_rocm"),
+                lazy("variant_providers.providers.amd.detect:expand_forced_rocm"),
             ),
         ),
     )

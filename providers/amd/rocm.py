@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, Optional, Set, Tuple
 
+from variant_providers.probe import read_optional
 from variant_providers.system import System
 
 __all__ = [
@@ -163,9 +164,8 @@ def read_version_in(system: System, root: str, how: str) -> Optional[RocmInstall
     sources += [(rel, parse_version_header) for rel in HEADER_FILES]
     for rel, parse in sources:
         path = posixpath.join(root, rel)
-        try:
-            text = system.read_text(path)
-        except OSError:
+        text = read_optional(system, path).text
+        if text is None:
             continue
         version = parse(text)
         if version is not None:

@@ -6,7 +6,8 @@ first, then integrated ones, each group in enumeration order), its IP
 ``architecture.release.revision`` followed by the base IP it is binary
 compatible with — de-duplicated and limited to the IPs in
 :data:`~.tables.KNOWN_IPS`.  ``INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP``
-replaces detection with exactly that one value.
+replaces detection with exactly that one value (declared on the
+``Provider`` record and applied by the host, never read here).
 
 Detection, cheapest first:
 
@@ -42,7 +43,7 @@ from variant_providers.system import (
 )
 
 from .fingerprint import LINUX_LOADER, WINDOWS_LOADER, fingerprint, library_dirs
-from .tables import DEVICE_NAMES, KNOWN_IPS, decode_ip, device_ip_values, family_for
+from .tables import DEVICE_NAMES, decode_ip, device_ip_values, family_for
 
 __all__ = [
     "FEATURE",
@@ -310,22 +311,6 @@ def _from_table(pci: Sequence[PciDevice]) -> List[Dict[str, Any]]:
 # -- the provider -------------------------------------------------------------------------
 
 
-def _forced(value: str) -> ProviderOutput:
-    info: Dict[str, Any] = {"source": {FEATURE: "override"}, "override": {FORCE_VARIABLE: value}}
-    if value not in KNOWN_IPS:
-        return ProviderOutput(
-            info=info,
-            status="not-detected",
-            reason=f"{FORCE_VARIABLE}={value!r} is not a known device IP; nothing reported",
-        )
-    return ProviderOutput(
-        features=[FeatureConfig(FEATURE, [value], multi_value=True)],
-        info=info,
-        status="override",
-        reason=f"forced by {FORCE_VARIABLE}",
-    )
-
-
 def _source(devices: Sequence[Dict[str, Any]]) -> str:
     sources = [d["ip_source"] for d in devices if d.get("ip_source")]
     return "+".join(dict.fromkeys(sources)) or "none"
@@ -333,9 +318,6 @@ def _source(devices: Sequence[Dict[str, Any]]) -> str:
 
 def detect(system: System) -> ProviderOutput:
     """The ``intel`` namespace for *system*."""
-    forced = (system.getenv(FORCE_VARIABLE) or "").strip()
-    if forced:
-        return _forced(forced)
     if system.platform.is_windows:
         # No PCI sysfs: Level Zero itself enumerates the GPUs (through the display devnodes).
         libraries = find_libraries(system, WINDOWS_LOADER)

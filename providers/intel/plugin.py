@@ -19,7 +19,7 @@ def all_configs() -> Sequence[FeatureConfig]:
     return [FeatureConfig(FEATURE, KNOWN_IPS, multi_value=True)]
 
 
-def check_forced_ip(value: str) -> str:
+def expand_forced_ip(value: str) -> list[FeatureConfig]:
     """``INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP`` must name a device IP we can emit."""
     from .tables import KNOWN_IPS
 
@@ -29,7 +29,7 @@ def check_forced_ip(value: str) -> str:
             f"INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP={value!r} is not a known device IP "
             f"(known: {', '.join(KNOWN_IPS)})"
         )
-    return ip
+    return [FeatureConfig("device_ip", [ip], multi_value=True)]
 
 
 @hookimpl
@@ -43,7 +43,7 @@ def variant_providers() -> Iterator[Provider]:
         fingerprint=lazy("variant_providers.providers.intel.detect:fingerprint"),
         force_variables=(
             ForceVariable(
-                "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP", ("device_ip",), check_forced_ip
+                "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP", ("device_ip",), expand_forced_ip
             ),
         ),
     )

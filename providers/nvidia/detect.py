@@ -1,16 +1,17 @@
 """Detect the NVIDIA CUDA driver and GPUs through the machine seam.
 
-Order (cheapest and safest first; see ``docs/providers/nvidia.md``):
+Order (cheapest and safest first; see ``docs/providers/nvidia.md``; the
+vendor force variables are data on the ``Provider`` record, applied by the
+host, never read here):
 
-1. Force variables: both set → answer without looking at the machine.
-2. Files that cannot hang: ``/sys/module/nvidia/version``,
+1. Files that cannot hang: ``/sys/module/nvidia/version``,
    ``/proc/driver/nvidia/version``, ``/proc/driver/nvidia/gpus/*/information``,
    ``/dev/nvidia*``, the WSL2 markers and the Jetson files.  No trace at all →
    ``not-detected`` without starting anything.
-3. NVML through ``pynvml`` in a child process with a timeout.
-4. libcuda through ctypes in a child process with a timeout.
-5. ``nvidia-smi`` with a timeout, one line per GPU, a non-zero exit tolerated.
-6. Only when a probe hung: an estimate from the files of step 2 (driver
+2. NVML through ``pynvml`` in a child process with a timeout.
+3. libcuda through ctypes in a child process with a timeout.
+4. ``nvidia-smi`` with a timeout, one line per GPU, a non-zero exit tolerated.
+5. Only when a probe hung: an estimate from the files of step 1 (driver
    branch → CUDA version, product name or Jetson SoC → compute capability).
 
 A driver whose kernel module and user-space library disagree (NVML error 18)
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from variant_providers.probe import list_optional, read_optional
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import (
     DEFAULT_TIMEOUT,
@@ -154,21 +156,17 @@ class Traces:
 
 
 def _read(system: System, path: str, notes: List[str]) -> Optional[str]:
-    try:
-        return system.read_text(path)
-    except OSError as exc:
-        if not isinstance(exc, FileNotFoundError) and not isinstance(exc, NotADirectoryError):
-            notes.append(f"{path}: {exc.strerror or exc}")
-        return None
+    found = read_optional(system, path)
+    if found.note:
+        notes.append(found.note)
+    return found.text
 
 
 def _listdir(system: System, path: str, notes: List[str]) -> Optional[List[str]]:
-    try:
-        return system.listdir(path)
-    except OSError as exc:
-        if not isinstance(exc, FileNotFoundError) and not isinstance(exc, NotADirectoryError):
-            notes.append(f"{path}: {exc.strerror or exc}")
-        return None
+    found = list_optional(system, path)
+    if found.note:
+        notes.append(found.note)
+    return found.names
 
 
 def scan(system: System) -> Traces:
@@ -647,44 +645,8 @@ def fill_from_tables(traces: Traces, devices: Sequence[Device]) -> None:
             device.name = name
 
 
-@dataclass
-class Forced:
-    cuda: Optional[Version2] = None
-    sm: Optional[Version2] = None
-    raw: Dict[str, str] = field(default_factory=dict)
-
-
-def read_forced(system: System) -> Forced:
-    """The two force variables; an empty value counts as unset (as in the existing provider)."""
-    forced = Forced()
-    cuda_text = system.getenv(vocab.FORCE_CUDA_VAR)
-    if cuda_text:
-        forced.cuda = vocab.parse_forced_cuda(cuda_text)
-        forced.raw[vocab.FORCE_CUDA_VAR] = cuda_text
-    sm_text = system.getenv(vocab.FORCE_SM_VAR)
-    if sm_text:
-        forced.sm = vocab.parse_forced_sm(sm_text)
-        forced.raw[vocab.FORCE_SM_VAR] = sm_text
-    return forced
-
-
 def detect(system: System) -> ProviderOutput:
     """Detect the ``nvidia`` features of *system*."""
-    try:
-        forced = read_forced(system)
-    except vocab.ForceError as exc:
-        return ProviderOutput(status="error", reason=str(exc))
-    if forced.cuda is not None and forced.sm is not None:
-        return _output(
-            forced.cuda,
-            [forced.sm],
-            {},
-            forced,
-            cuda_source="override",
-            sm_source="override",
-            notes=None,
-        )
-
     traces = scan(system)
     info: Dict[str, Any] = {"kind": traces.kind()}
     if traces.kernel_driver:
@@ -700,7 +662,7 @@ def detect(system: System) -> ProviderOutput:
             if not system.platform.is_linux and system.platform.system != "Windows"
             else "no NVIDIA driver, GPU device or library found"
         )
-        return _forced_only(forced, info, notes, "not-detected", reason)
+        return ProviderOutput(info=_finish(info, notes), status="not-detected", reason=reason)
 
     probe = run_probes(system, traces)
     if probe.timed_out and not probe.mismatch:
@@ -726,13 +688,13 @@ def detect(system: System) -> ProviderOutput:
             + " the user-space driver library is a different version; reboot or reload the"
             " nvidia kernel module"
         )
-        return _forced_only(forced, info, notes, "error", reason)
+        return ProviderOutput(info=_finish(info, notes), status="error", reason=reason)
 
-    cuda = forced.cuda if forced.cuda is not None else probe.cuda
+    cuda = probe.cuda
     if cuda is None:
         status, reason = _why_nothing(traces, probe, kernel)
-        return _forced_only(forced, info, notes, status, reason)
-    if forced.cuda is None and not vocab.cuda_in_range(cuda):
+        return ProviderOutput(info=_finish(info, notes), status=status, reason=reason)
+    if not vocab.cuda_in_range(cuda):
         info["cuda_driver_version"] = cuda_to_str(cuda)
         reason = (
             f"CUDA driver version {cuda_to_str(cuda)} is outside the supported range "
@@ -740,29 +702,23 @@ def detect(system: System) -> ProviderOutput:
         )
         return ProviderOutput(info=_finish(info, notes), status="not-detected", reason=reason)
     devices = probe.devices or []
-    if forced.sm is None and forced.cuda is None and not devices:
+    if not devices:
         where = probe.devices_source or "the driver"
         reason = f"the NVIDIA driver ({cuda_to_str(cuda)}) answers but {where} lists no GPU"
         if not traces.dev_nodes and traces.kind() == "linux":
             reason += " (no /dev/nvidiaN device nodes: no GPU access)"
         info["cuda_driver_version"] = cuda_to_str(cuda)
         return ProviderOutput(info=_finish(info, notes), status="not-detected", reason=reason)
-    ccs: List[Version2] = [forced.sm] if forced.sm is not None else [d.cc for d in devices if d.cc]
+    ccs: List[Version2] = [d.cc for d in devices if d.cc]
     for d in devices:
         if d.cc is None:
             why = d.error or "no probe gave its compute capability"
             notes.append(f"GPU {d.index} ({d.name or 'unnamed'}): no sm_arch, {why}")
-        if d.cc is not None and d.cc < vocab.SM_MINIMUM and forced.sm is None:
+        if d.cc is not None and d.cc < vocab.SM_MINIMUM:
             notes.append(f"GPU {d.index} ({d.name}): compute capability below 5.0 has no sm_arch")
-    if forced.sm is not None and forced.sm < vocab.SM_MINIMUM:
-        notes.append(f"{vocab.FORCE_SM_VAR}: compute capability below 5.0 has no sm_arch")
-    cuda_source = "override" if forced.cuda is not None else (probe.cuda_source or "?")
+    cuda_source = probe.cuda_source or "?"
     described = [d.cc_source or d.source for d in devices if d.cc is not None]
-    sm_source = (
-        "override"
-        if forced.sm is not None
-        else "+".join(dict.fromkeys(described)) or probe.devices_source or "?"
-    )
+    sm_source = "+".join(dict.fromkeys(described)) or probe.devices_source or "?"
     reason = ""
     if probe.timed_out and "procfs" in (cuda_source, sm_source):
         reason = "a driver probe hung; values estimated from /proc and /sys"
@@ -770,7 +726,6 @@ def detect(system: System) -> ProviderOutput:
         cuda,
         ccs,
         info,
-        forced,
         cuda_source=cuda_source,
         sm_source=sm_source,
         notes=notes,
@@ -806,23 +761,10 @@ def _finish(info: Dict[str, Any], notes: Optional[Sequence[str]]) -> Dict[str, A
     return info
 
 
-def _forced_only(
-    forced: Forced, info: Dict[str, Any], notes: List[str], status: str, reason: str
-) -> ProviderOutput:
-    """Nothing detected: a forced CUDA version still answers (without ``sm_arch``)."""
-    if forced.cuda is not None:
-        notes = [*notes, f"detection: {reason}"]
-        return _output(
-            forced.cuda, [], info, forced, cuda_source="override", sm_source="override", notes=notes
-        )
-    return ProviderOutput(info=_finish(info, notes), status=status, reason=reason)
-
-
 def _output(
     cuda: Version2,
     ccs: Sequence[Version2],
     info: Dict[str, Any],
-    forced: Forced,
     *,
     cuda_source: str,
     sm_source: str,
@@ -840,9 +782,9 @@ def _output(
     if driver_source:
         source["kernel_driver_version"] = driver_source
     info["source"] = source
-    if forced.raw:
-        info["forced"] = dict(forced.raw)
-    status = "override" if forced.raw else None
     return ProviderOutput(
-        features=features, info=_finish(info, notes), status=status, reason=reason
+        features=features,
+        info=_finish(info, notes),
+        reason=reason,
+        sources={f.name: source[f.name] for f in features},
     )

@@ -52,8 +52,11 @@ def variant_providers() -> Iterator[Provider]:
             ForceVariable(
                 vocab.FORCE_CUDA_VAR,
                 (vocab.FEATURE_LOWER, vocab.FEATURE_UPPER),
-                vocab.parse_forced_cuda,
+                vocab.expand_forced_cuda,
             ),
-            ForceVariable(vocab.FORCE_SM_VAR, (vocab.FEATURE_SM,), vocab.parse_forced_sm),
+            # The architectures of a driver found (or forced): alone it reports nothing.
+            ForceVariable(
+                vocab.FORCE_SM_VAR, (vocab.FEATURE_SM,), vocab.expand_forced_sm, alone=False
+            ),
         ),
     )

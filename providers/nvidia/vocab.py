@@ -37,6 +37,8 @@ __all__ = [
     "all_cuda_values",
     "all_sm_values",
     "cuda_in_range",
+    "expand_forced_cuda",
+    "expand_forced_sm",
     "features_for",
     "lower_bound_values",
     "parse_forced_cuda",
@@ -241,3 +243,18 @@ def parse_forced_sm(text: str) -> Version2:
         raise ForceError(f"{FORCE_SM_VAR}={text!r}: negative numbers are not a compute capability")
     _check_size(FORCE_SM_VAR, text, (major, minor))
     return (major, minor)
+
+
+def expand_forced_cuda(text: str) -> List[FeatureConfig]:
+    """The CUDA bounds ``NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION`` forces.
+
+    Both bounds of :func:`features_for`, with no range check (a forced
+    version is taken as given); a bound whose list is empty is left out.
+    """
+    return features_for(parse_forced_cuda(text), ())
+
+
+def expand_forced_sm(text: str) -> List[FeatureConfig]:
+    """The ``sm_arch`` ``NV_VARIANT_PROVIDER_FORCE_SM_ARCH`` forces (none below 5.0)."""
+    values = sm_values(parse_forced_sm(text))
+    return [FeatureConfig(FEATURE_SM, values, multi_value=True)] if values else []

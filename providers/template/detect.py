@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from variant_providers import FeatureConfig, ProviderOutput, System
+from variant_providers.probe import read_optional
 
 SYSFS = "/sys/class/acme"
 
@@ -22,10 +23,7 @@ def fingerprint(system: System) -> str:
 
 
 def _read(system: System, path: str) -> str:
-    try:
-        return system.read_text(path).strip()
-    except OSError:
-        return ""
+    return (read_optional(system, path).text or "").strip()
 
 
 def detect(system: System) -> ProviderOutput:

@@ -20,17 +20,17 @@ def all_configs() -> Sequence[FeatureConfig]:
     ]
 
 
-def check_forced_level(value: str) -> int:
+def expand_forced_level(value: str) -> list[FeatureConfig]:
     """``VARIANT_PROVIDERS_X86_64_FORCE_LEVEL``: ``v1`` … ``v4`` (or ``x86-64-v3``, ``3``)."""
-    from .levels import parse_level
+    from .levels import level_values, parse_level
 
     level = parse_level(value)
     if level is None:
         raise ValueError(f"{value!r} is not a level (expected v1, v2, v3 or v4)")
-    return level
+    return [FeatureConfig("level", level_values(level))]
 
 
-def check_forced_extensions(value: str) -> list[str]:
+def expand_forced_extensions(value: str) -> list[FeatureConfig]:
     """``VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS``: extension names, comma-separated."""
     from .tables import ALL_EXTENSIONS
 
@@ -38,7 +38,7 @@ def check_forced_extensions(value: str) -> list[str]:
     unknown = [n for n in names if n not in ALL_EXTENSIONS]
     if unknown:
         raise ValueError(f"unknown extension(s) {', '.join(map(repr, unknown))}")
-    return names
+    return [FeatureConfig(n, ["on"]) for n in ALL_EXTENSIONS if n in names]
 
 
 @hookimpl
@@ -50,11 +50,14 @@ def variant_providers() -> Iterator[Provider]:
         description="x86-64 psABI micro-architecture level and CPU extensions",
         version=VERSION,
         force_variables=(
-            ForceVariable("VARIANT_PROVIDERS_X86_64_FORCE_LEVEL", ("level",), check_forced_level),
+            # A forced level is the whole answer: the level, and only the extensions forced too.
+            ForceVariable(
+                "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL", (EVERY_FEATURE,), expand_forced_level
+            ),
             ForceVariable(
                 "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS",
                 (EVERY_FEATURE,),
-                check_forced_extensions,
+                expand_forced_extensions,
                 needs="VARIANT_PROVIDERS_X86_64_FORCE_LEVEL",
             ),
         ),

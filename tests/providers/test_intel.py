@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from variant_providers.host import Host
+from variant_providers.overrides import InvalidOverride
 from variant_providers.pci import PCI_DEVICES
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers import BUILTIN_PROVIDERS
@@ -318,12 +319,17 @@ def test_family_table_is_consistent() -> None:
 # -- the force variable -------------------------------------------------------------------
 
 
+def _forced(system: Any) -> Any:
+    """The ``intel`` row of a host detection (where the force variable is applied)."""
+    return Host(entry_points=False).detect(system, only=["intel"], cache=False)["intel"]
+
+
 def test_force_gives_exactly_that_value(make_machine: MachineFactory) -> None:
     system = _machine(make_machine, [], env={FORCE_VARIABLE: "20.4.4"})
-    out = detect(system)
+    out = _forced(system)
     assert out.status == "override"
     assert _values(out) == ["20.4.4"]  # no compat IP, like the wheelnext provider
-    assert out.info["source"] == {"device_ip": "override"}
+    assert out.provenance == {"device_ip": f"override:{FORCE_VARIABLE}"}
     assert system.native_calls == []
 
 
@@ -332,7 +338,8 @@ def test_force_wins_over_hardware_and_platform(make_machine: MachineFactory) -> 
     data = json.loads((machine / "machine.json").read_text(encoding="utf-8"))
     data["env"] = {FORCE_VARIABLE: " 12.60.7 "}
     data["platform"] = {"system": "Darwin", "machine": "arm64"}
-    out = detect(ReplaySystem(make_machine(**{k: v for k, v in data.items() if k != "expected"})))
+    path = make_machine(**{k: v for k, v in data.items() if k != "expected"})
+    out = _forced(ReplaySystem(path))
     assert (out.status, _values(out)) == ("override", ["12.60.7"])
 
 
@@ -344,10 +351,9 @@ def test_force_through_the_host(make_machine: MachineFactory) -> None:
 
 
 @pytest.mark.parametrize("value", ["12.99.99", "gfx942", "20.4.4,20.1.0"])
-def test_force_unknown_value_reports_nothing(make_machine: MachineFactory, value: str) -> None:
-    out = detect(_machine(make_machine, [], env={FORCE_VARIABLE: value}))
-    assert out.features == () and out.status == "not-detected"
-    assert FORCE_VARIABLE in out.reason
+def test_force_unknown_value_is_a_usage_error(make_machine: MachineFactory, value: str) -> None:
+    with pytest.raises(InvalidOverride, match=FORCE_VARIABLE):
+        _forced(_machine(make_machine, [], env={FORCE_VARIABLE: value}))
 
 
 @pytest.mark.parametrize("value", ["", "  "])

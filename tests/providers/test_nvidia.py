@@ -15,11 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from variant_providers.host import Host, run_provider
+from variant_providers.host import Host, ProviderResult, run_provider
+from variant_providers.overrides import InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.nvidia import detect as nvdetect
 from variant_providers.providers.nvidia import parse, tables, vocab
 from variant_providers.providers.nvidia.plugin import all_configs, variant_providers
+from variant_providers.records import origin_kind
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import CommandResult, LiveSystem, NativeFacade
 
@@ -241,6 +243,13 @@ def run(path: Path) -> Any:
     return run_provider(PROVIDER, ReplaySystem(path))
 
 
+def forced(system: Any) -> ProviderResult:
+    """The ``nvidia`` row of a host detection: the force variables applied, as users see them."""
+    if isinstance(system, Path):
+        system = ReplaySystem(system)
+    return Host(entry_points=False).detect(system, only=["nvidia"], cache=False)["nvidia"]
+
+
 #: (forced CUDA, forced SM, expected lower, expected upper, expected sm); ``None`` = feature absent.
 FORCE_TABLE: List[
     Tuple[str, str, Optional[List[str]], Optional[List[str]], Optional[List[str]]]
@@ -319,7 +328,7 @@ def test_force_variables_give_the_existing_providers_output(
     upper: Optional[List[str]],
     arch: Optional[List[str]],
 ) -> None:
-    result = run(forced_machine(machine, cuda, sm))
+    result = forced(forced_machine(machine, cuda, sm))
     assert result.status == "override"
     want = [
         (name, values)
@@ -331,19 +340,19 @@ def test_force_variables_give_the_existing_providers_output(
         if values is not None
     ]
     assert [(f.name, list(f.values)) for f in result.features] == want
-    assert set(result.info["source"].values()) == {"override"}
+    assert {origin_kind(o) for o in result.provenance.values()} == {"override"}
 
 
 def test_both_forced_never_probes(machine: Any) -> None:
     system = CountingReplay(
         forced_machine(machine, "12.8", "9.0", native={"nvml": {"timeout": True}})
     )
-    assert nvdetect.detect(system).status == "override"
+    assert forced(system).status == "override"
     assert system.calls == []
 
 
 def test_empty_force_values_count_as_unset(machine: Any) -> None:
-    assert run(forced_machine(machine, "", "")).status == "not-detected"
+    assert forced(forced_machine(machine, "", "")).status == "not-detected"
 
 
 @pytest.mark.parametrize(
@@ -351,46 +360,44 @@ def test_empty_force_values_count_as_unset(machine: Any) -> None:
     [("twelve", None), ("12.8", "9"), ("12.8", "9.0.1"), ("12.8", "x.y"), ("12.8", "-1.0"),
      ("12.8", "9.99999999"), ("12.99999999", "9.0")],
 )  # fmt: skip
-def test_bad_force_values_are_an_error_not_a_traceback(
+def test_bad_force_values_are_a_usage_error_not_a_traceback(
     machine: Any, cuda: Optional[str], sm: Optional[str]
 ) -> None:
-    result = run(forced_machine(machine, cuda, sm))
-    assert result.status == "error"
-    assert "NV_VARIANT_PROVIDER_FORCE" in result.reason
-    assert result.traceback is None
+    with pytest.raises(InvalidOverride, match="NV_VARIANT_PROVIDER_FORCE"):
+        forced(forced_machine(machine, cuda, sm))
 
 
 def test_forced_cuda_alone_keeps_detected_architectures() -> None:
     base = json.loads((MACHINES / "nvidia-gtx1080ti-570" / "machine.json").read_text())
     system = ReplaySystem(MACHINES / "nvidia-gtx1080ti-570")
     system._env = {vocab.FORCE_CUDA_VAR: "12.6"}
-    result = run_provider(PROVIDER, system)
+    result = forced(system)
     assert base["expected"]["nvidia"]["status"] == "ok"
     assert result.status == "override"
     features = {f.name: list(f.values) for f in result.features}
     assert features[vocab.FEATURE_LOWER][0] == "12.6"
     assert features[vocab.FEATURE_SM] == ["61_real", "60_real", "60_virtual"]
-    assert result.info["source"][vocab.FEATURE_SM] == "nvml"
-    assert result.info["source"][vocab.FEATURE_LOWER] == "override"
+    assert result.provenance[vocab.FEATURE_SM] == "probe:nvml"
+    assert result.provenance[vocab.FEATURE_LOWER] == f"override:{vocab.FORCE_CUDA_VAR}"
 
 
 def test_forced_sm_alone_keeps_detected_cuda() -> None:
     system = ReplaySystem(MACHINES / "nvidia-h100-sxm-570")
     system._env = {vocab.FORCE_SM_VAR: "8.6"}
-    result = run_provider(PROVIDER, system)
+    result = forced(system)
     features = {f.name: list(f.values) for f in result.features}
     assert features[vocab.FEATURE_LOWER] == LOWER_128
     assert features[vocab.FEATURE_SM][0] == "86_real"
 
 
 def test_forced_cuda_without_any_gpu_omits_sm_arch(machine: Any) -> None:
-    result = run(forced_machine(machine, "12.8", None))
+    result = forced(forced_machine(machine, "12.8", None))
     assert result.status == "override"
     assert [f.name for f in result.features] == [vocab.FEATURE_LOWER, vocab.FEATURE_UPPER]
 
 
 def test_forced_sm_alone_without_a_driver_is_not_detected(machine: Any) -> None:
-    assert run(forced_machine(machine, None, "9.0")).status == "not-detected"
+    assert forced(forced_machine(machine, None, "9.0")).status == "not-detected"
 
 
 # -- every probe outcome, on small machines ------------------------------------------------
