@@ -6,7 +6,7 @@ import csv
 import shlex
 import struct
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import pytest
 from hypothesis import given, settings
@@ -35,7 +35,8 @@ from variant_providers.providers.x86_64.tables import (
     UPSTREAM_EXTENSIONS,
 )
 from variant_providers.replay import ReplaySystem
-from variant_providers.system import CommandResult, LiveSystem, NativeFacade, PlatformInfo
+from variant_providers.system import LiveSystem
+from variant_providers.testing import FakeSystem
 
 from ..conftest import SHARED, MachineFactory, cpuinfo
 
@@ -364,22 +365,12 @@ def test_crosscheck_unknown_value_is_a_note(make_machine: MachineFactory) -> Non
 
 
 def test_crosscheck_default_runs_no_command() -> None:
-    calls: List[Sequence[str]] = []
-
-    class Counting(ReplaySystem):
-        def run(self, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
-            calls.append(tuple(argv))
-            return super().run(argv, timeout)
-
-        def native(self, facade: NativeFacade) -> Any:
-            calls.append((facade.name,))
-            return super().native(facade)
-
-    machine = Path(__file__).resolve().parents[2] / "fixtures" / "machines" / "cpu-zen5-vm"
-    system = Counting(machine)
+    system = FakeSystem(
+        Path(__file__).resolve().parents[2] / "fixtures" / "machines" / "cpu-zen5-vm"
+    )
     out = detect(system)
     assert level_of(out) == "v4"
-    assert calls == []
+    assert system.asked("run") == [] and system.asked("native") == []
 
 
 # -- CPUID decoding -------------------------------------------------------------------------------
@@ -578,46 +569,15 @@ WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.-", min_size=1, m
 TOKENS = st.one_of(st.sampled_from(KNOWN), WORD)
 
 
-class FlagsSystem:
-    """A minimal in-memory System: a cpuinfo text and nothing else."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.platform = PlatformInfo("Linux", "x86_64")
-
-    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        return default
-
-    def read_text(self, path: str) -> str:
-        if path == "/proc/cpuinfo":
-            return self.text
-        raise FileNotFoundError(path)
-
-    def read_bytes(self, path: str) -> bytes:
-        return self.read_text(path).encode("utf-8", "surrogatepass")
-
-    def listdir(self, path: str) -> List[str]:
-        raise FileNotFoundError(path)
-
-    def exists(self, path: str) -> bool:
-        return path == "/proc/cpuinfo"
-
-    def readlink(self, path: str) -> str:
-        raise FileNotFoundError(path)
-
-    def run(self, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
-        return CommandResult(tuple(argv), error="ENOENT")
-
-    def native(self, facade: NativeFacade) -> Any:
-        from variant_providers.system import NativeUnavailable
-
-        raise NativeUnavailable(facade.name)
+def flags_system(text: str) -> FakeSystem:
+    """A machine with a cpuinfo text and nothing else."""
+    return FakeSystem(files={"/proc/cpuinfo": text})
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(TOKENS, max_size=40))
 def test_random_flag_sets_never_crash(tokens: List[str]) -> None:
-    out = detect_linux(FlagsSystem("processor : 0\nflags : " + " ".join(tokens) + "\n"))
+    out = detect_linux(flags_system("processor : 0\nflags : " + " ".join(tokens) + "\n"))
     assert isinstance(out, ProviderOutput)
     if out.features:
         assert out.features[0].name == "level"
@@ -629,7 +589,7 @@ def test_random_flag_sets_never_crash(tokens: List[str]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=400))
 def test_arbitrary_cpuinfo_text_never_crashes(text: str) -> None:
-    out = detect_linux(FlagsSystem(text))
+    out = detect_linux(flags_system(text))
     assert isinstance(out, ProviderOutput)
     assert out.features or out.reason
 
@@ -638,8 +598,8 @@ def test_arbitrary_cpuinfo_text_never_crashes(text: str) -> None:
 @given(st.sets(st.sampled_from(KNOWN)), st.sets(st.sampled_from(KNOWN)))
 def test_level_is_monotone_in_the_flag_set(a: set[str], b: set[str]) -> None:
     assert (level_from_flags(a) or 0) <= (level_from_flags(a | b) or 0)
-    got_a = features(detect_linux(FlagsSystem(cpuinfo(" ".join(sorted(a))) if a else "")))
-    got_ab = features(detect_linux(FlagsSystem(cpuinfo(" ".join(sorted(a | b))))))
+    got_a = features(detect_linux(flags_system(cpuinfo(" ".join(sorted(a))) if a else "")))
+    got_ab = features(detect_linux(flags_system(cpuinfo(" ".join(sorted(a | b))))))
     la = int(got_a["level"][0][1]) if got_a else 0
     lab = int(got_ab["level"][0][1]) if got_ab else 0
     assert la <= lab
