@@ -61,7 +61,8 @@ class ProviderOutput:
       names, versions, probe notes.
     * ``sources`` — where each feature's values came from: feature name to
       the probe that found them (``{"sm_arch": "nvml"}``).  The host turns
-      it into the result's provenance.  (A provider that only writes
+      it into the result's provenance, from which the JSON's
+      ``info["source"]`` is derived.  (A provider that only writes
       ``info["source"]`` in that shape, as older third-party providers do,
       is read the same way.)
     * ``status`` — ``"timeout"`` when a probe hung, ``"not-detected"`` with a

@@ -13,8 +13,9 @@ provider's own tests can use them without pulling in the installer layer.
     cache:<name>         the answer of probe <name>, read back from the disk cache
     cache                a cached answer whose probe was not named
 
-The older views of the same facts (the JSON ``overridden`` object and the
-report's source column) are derived from it here and nowhere else.
+The older views of the same facts (the JSON ``overridden`` object and
+``info["source"]``, the report's source column) are derived from it here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -143,12 +144,27 @@ class ProviderResult:
             shown.append(f"lock {name}" if kind == "lock" else name or kind)
         return list(dict.fromkeys(shown))
 
+    def source_view(self) -> Dict[str, str]:
+        """``info["source"]`` as the JSON has always carried it, derived from :attr:`provenance`.
+
+        Feature to the probe's name (``override`` for an overridden one,
+        ``lock <path>`` for a locked one).
+        """
+        view = {}
+        for feature, origin in self.provenance.items():
+            kind, name = origin_kind(origin), origin_name(origin)
+            view[feature] = {"override": "override", "lock": f"lock {name}"}.get(kind, name or kind)
+        return view
+
     def to_dict(self) -> Dict[str, Any]:
+        info = dict(self.info)
+        if self.provenance:  # the older view, kept for the JSON's readers
+            info["source"] = self.source_view()
         data: Dict[str, Any] = {
             "namespace": self.namespace,
             "status": self.status,
             "features": [f.to_dict() for f in self.features],
-            "info": dict(self.info),
+            "info": info,
             "duration_ms": round(self.duration_ms, 3),
             "plugin": self.plugin,
             "description": self.description,

@@ -51,6 +51,8 @@ def test_probe_names_become_provenance(tmp_path: Path, typed: bool) -> None:
     assert result.provenance == {"arch": "probe:sysfs", "version": "probe:driver-file"}
     assert result.overridden == {}
     assert result.sources() == ["sysfs", "driver-file"]
+    # The JSON keeps its older view, derived from provenance (also for ``sources``).
+    assert result.to_dict()["info"]["source"] == {"arch": "sysfs", "version": "driver-file"}
 
 
 def test_an_override_replaces_the_probe_and_derives_overridden(tmp_path: Path) -> None:
@@ -67,6 +69,7 @@ def test_an_override_replaces_the_probe_and_derives_overridden(tmp_path: Path) -
         "arch": "VARIANT_PROVIDERS_OVERRIDE",
         "version": "VARIANT_PROVIDERS_OVERRIDE",
     }
+    assert data["info"]["source"] == {"arch": "override", "version": "override"}
     assert ProviderResult.from_dict(data).provenance == result.provenance
 
 
@@ -93,6 +96,7 @@ def test_a_lock_names_its_file(tmp_path: Path) -> None:
     result = _detect(Sourced(), tmp_path, {}, cache=False, lock=str(lock))["demo"]
     assert result.provenance == {"arch": f"lock:{lock}", "version": f"lock:{lock}"}
     assert result.sources() == [f"lock {lock}"]
+    assert result.to_dict()["info"]["source"] == {"arch": f"lock {lock}", "version": f"lock {lock}"}
 
 
 def test_report_json_carries_provenance_and_the_derived_views(
