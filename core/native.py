@@ -48,7 +48,7 @@ class NativeFacade:
 
     Example::
 
-        NVML = NativeFacade("nvml", "variant_providers.providers.nvidia.native:query")
+        NVML = NativeFacade("nvml", "variant_providers.providers.nvidia.nvml:nvml")
         answer = system.native(NVML)
     """
 

@@ -260,7 +260,7 @@ def test_the_windows_names_of_the_search_tables_load_the_same_stand_ins(
     standins.install(LevelZero(drivers=[ZeDriver(devices=[ZeDevice()])]), soname="ze_loader.dll")
     env = standins.environ()
     cuda = run_python_child(
-        "variant_providers.providers.nvidia.native:libcuda", [None, "Windows"], timeout=20, env=env
+        "variant_providers.providers.nvidia.libcuda:libcuda", [None, "Windows"], timeout=20, env=env
     )
     assert cuda["load"] == {"ok": True, "path": "nvcuda.dll"}
     assert cuda["devices"][0]["cc"] == [0, [8, 9]]
