@@ -42,8 +42,17 @@ from variant_providers.system import (
     find_libraries,
 )
 
-from .fingerprint import LINUX_LOADER, WINDOWS_LOADER, fingerprint, library_dirs
-from .tables import DEVICE_NAMES, decode_ip, device_ip_values, family_for
+from .tables import (
+    DEVICE_NAMES,
+    INTEL_VENDOR_ID,
+    LINUX_LOADER,
+    WINDOWS_LOADER,
+    decode_ip,
+    device_ip_values,
+    family_for,
+    library_dirs,
+)
+from .vocab import FEATURE, FORCE_VARIABLE
 
 __all__ = [
     "FEATURE",
@@ -52,13 +61,9 @@ __all__ = [
     "LEVEL_ZERO",
     "ZE_ENV",
     "detect",
-    "fingerprint",
     "result_name",
 ]
 
-FEATURE = "device_ip"
-FORCE_VARIABLE = "INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP"
-INTEL_VENDOR_ID = 0x8086
 
 #: Kernel drivers through which Level Zero (compute-runtime) reaches a GPU.
 GPU_DRIVERS = ("i915", "xe")

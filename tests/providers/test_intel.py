@@ -23,9 +23,9 @@ from variant_providers.providers.intel.detect import (
     FORCE_VARIABLE,
     LEVEL_ZERO,
     detect,
-    fingerprint,
     result_name,
 )
+from variant_providers.providers.intel.plugin import fingerprint
 from variant_providers.providers.intel.tables import (
     BASE_IP,
     FAMILIES,
