@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from variant_providers.host import Host, ProviderResult, run_provider
+from variant_providers.host import Detection, Host, ProviderResult, run_provider
 from variant_providers.overrides import InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.nvidia import detect as nvdetect
@@ -23,7 +23,8 @@ from variant_providers.providers.nvidia import parse, tables, vocab
 from variant_providers.providers.nvidia.plugin import all_configs, variant_providers
 from variant_providers.records import origin_kind
 from variant_providers.replay import ReplaySystem
-from variant_providers.system import CommandResult, LiveSystem, NativeFacade
+from variant_providers.system import LiveSystem
+from variant_providers.testing import FakeSystem, check_detection
 
 from ..conftest import MachineFactory
 
@@ -72,23 +73,12 @@ def _result(machine: Path) -> Any:
     return run_provider(PROVIDER, ReplaySystem(machine))
 
 
-@pytest.mark.parametrize("machine", NVIDIA_MACHINES, ids=[m.name for m in NVIDIA_MACHINES])
+@pytest.mark.parametrize("machine", NVIDIA_MACHINES + OTHER_MACHINES, ids=lambda m: m.name)
 def test_recorded_machine_matches_its_expected_block(machine: Path) -> None:
-    expected = json.loads((machine / "machine.json").read_text(encoding="utf-8"))["expected"]
-    want = expected["nvidia"]
+    """Other vendors' machines (no nvidia block) must be not-detected."""
     result = _result(machine)
-    assert result.status == want["status"], result.reason or result.error
-    assert [(f.name, list(f.values)) for f in result.features] == [
-        (name, values) for name, values in want["features"].items()
-    ]
-    for key, value in want.get("info", {}).items():
-        assert result.info.get(key) == value, key
+    check_detection(Detection(providers=(result,)), machine)
     assert result.traceback is None
-
-
-@pytest.mark.parametrize("machine", OTHER_MACHINES, ids=[m.name for m in OTHER_MACHINES])
-def test_machines_of_other_vendors_are_not_nvidia(machine: Path) -> None:
-    assert _result(machine).status == "not-detected"
 
 
 def test_h100_server_matches_tv1() -> None:
@@ -344,11 +334,9 @@ def test_force_variables_give_the_existing_providers_output(
 
 
 def test_both_forced_never_probes(machine: Any) -> None:
-    system = CountingReplay(
-        forced_machine(machine, "12.8", "9.0", native={"nvml": {"timeout": True}})
-    )
+    system = FakeSystem(forced_machine(machine, "12.8", "9.0", native={"nvml": {"timeout": True}}))
     assert forced(system).status == "override"
-    assert system.calls == []
+    assert expensive(system) == []
 
 
 def test_empty_force_values_count_as_unset(machine: Any) -> None:
@@ -403,20 +391,9 @@ def test_forced_sm_alone_without_a_driver_is_not_detected(machine: Any) -> None:
 # -- every probe outcome, on small machines ------------------------------------------------
 
 
-class CountingReplay(ReplaySystem):
-    """A replay that records which expensive calls were made."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.calls: List[str] = []
-
-    def native(self, facade: NativeFacade) -> Any:
-        self.calls.append(f"native:{facade.name}")
-        return super().native(facade)
-
-    def run(self, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
-        self.calls.append("run:" + " ".join(argv))
-        return super().run(argv, timeout)
+def expensive(system: FakeSystem) -> List[str]:
+    """The native calls and commands *system* was asked, in order."""
+    return [f"{call.kind}:{call.what}" for call in system.calls if call.kind in ("native", "run")]
 
 
 HOST_FILES = {
@@ -457,26 +434,26 @@ def host_machine(machine: Any, **manifest: Any) -> Path:
 
 
 def test_no_trace_costs_no_probe(machine: Any) -> None:
-    system = CountingReplay(machine(native={"nvml": {"timeout": True}}))
+    system = FakeSystem(machine(native={"nvml": {"timeout": True}}))
     result = nvdetect.detect(system)
     assert result.status == "not-detected"
-    assert system.calls == []
+    assert expensive(system) == []
 
 
 def test_macos_is_not_detected_without_probing(machine: Any) -> None:
-    system = CountingReplay(machine(platform={"system": "Darwin", "machine": "arm64"}))
+    system = FakeSystem(machine(platform={"system": "Darwin", "machine": "arm64"}))
     result = nvdetect.detect(system)
     assert result.status == "not-detected"
     assert "Darwin" in result.reason
-    assert system.calls == []
+    assert expensive(system) == []
 
 
 def test_nvml_answer_is_enough(machine: Any) -> None:
-    system = CountingReplay(
+    system = FakeSystem(
         host_machine(machine, native={"nvml": nvml_ok([dev(0, "NVIDIA GeForce RTX 4090", (8, 9))])})
     )
     result = nvdetect.detect(system)
-    assert system.calls == ["native:nvml"]
+    assert expensive(system) == ["native:nvml"]
     assert result.info["source"][vocab.FEATURE_SM] == "nvml"
 
 
@@ -563,11 +540,11 @@ def test_nvml_timeout_without_files_is_a_timeout(machine: Any) -> None:
         dirs={"/dev": ["dxg", "null"]},
         native={"nvml": {"timeout": True}},
     )
-    system = CountingReplay(path)
+    system = FakeSystem(path)
     result = run_provider(PROVIDER, system)
     assert result.status == "timeout"
     # Nothing else that talks to the driver is tried after a hang.
-    assert system.calls == ["native:nvml"]
+    assert expensive(system) == ["native:nvml"]
 
 
 def test_libcuda_timeout_on_jetson_estimates_from_the_device_tree(machine: Any) -> None:
@@ -738,31 +715,21 @@ nvml_answers = st.dictionaries(
 )
 
 
-class FakeSystem(LiveSystem):
-    """A live seam over an empty root whose probes answer what a test says."""
-
-    def __init__(self, root: str, nvml: Any, libcuda: Any, smi: str) -> None:
-        super().__init__(root=root, environ={})
-        self.answers = {"nvml": nvml, "libcuda": libcuda}
-        self.smi = smi
-
-    def native(self, facade: NativeFacade) -> Any:
-        return self.answers[facade.name]
-
-    def run(self, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
-        return CommandResult(tuple(argv), returncode=0, stdout=self.smi)
-
-    def exists(self, path: str) -> bool:
-        return path == "/usr/lib/wsl/lib" or super().exists(path)
+def answering(nvml: Any, libcuda: Any, smi: str) -> FakeSystem:
+    """A WSL-like machine (its library directory present) whose probes answer what a test says."""
+    return FakeSystem(
+        dirs={"/usr/lib/wsl/lib": []},
+        native={"nvml": {"answer": nvml}, "libcuda": {"answer": libcuda}},
+        commands={key: {"stdout": smi} for key in (SMI_KEY, SMI_XML_KEY)},
+    )
 
 
 @settings(max_examples=150, deadline=None)
 @given(nvml=nvml_answers | json_values, libcuda=json_values, smi=st.text(max_size=200))
-def test_any_probe_answer_gives_a_result_not_a_traceback(
-    tmp_path_factory: pytest.TempPathFactory, nvml: Any, libcuda: Any, smi: str
-) -> None:
-    root = tmp_path_factory.getbasetemp()
-    result = nvdetect.detect(FakeSystem(str(root), nvml, libcuda, smi))
+def test_any_probe_answer_gives_a_result_not_a_traceback(nvml: Any, libcuda: Any, smi: str) -> None:
+    system = answering(nvml, libcuda, smi)
+    result = nvdetect.detect(system)
+    assert "native:nvml" in expensive(system), "the answers were asked for"
     assert isinstance(result, ProviderOutput)
     json.dumps(dict(result.info))
 
