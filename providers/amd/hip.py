@@ -1,128 +1,203 @@
-"""AMD GPUs through the HIP runtime: Windows (HIP SDK, display driver) and WSL2.
+"""The HIP runtime probe, both halves: Windows (HIP SDK, display driver) and WSL2.
 
 Windows has no KFD, no ``rocminfo`` and no ``amd-smi``; what knows the GPU
-targets there is the HIP runtime DLL and the SDK's ``hipInfo.exe``.  The
-DLL is chosen deliberately, by full path, never by a bare name (a bare
-``amdhip64_6.dll`` finds the display driver's copy in System32 first):
+targets there is the HIP runtime library.  :mod:`.hipsdk` chooses the
+libraries (full paths, best first); the child half here (:func:`query`, the
+target of :data:`HIP`) asks each in turn until one lists a GPU — a HIP 7
+runtime that dropped an older GPU answers ``hipErrorNoDevice`` where the
+HIP 6 one of a second SDK still sees it — and every attempt is part of the
+answer.  It searches nothing itself, so the same code runs against a Windows
+DLL and against a Linux shared object.  The parent half (:func:`scan_hip`)
+reads that answer into :class:`HipDevice` records.
 
-1. the SDK that ``HIP_PATH`` names, with the runtime of its own major
-   version (``6.4\\bin\\amdhip64_6.dll``; ROCm 5: ``amdhip64.dll``);
-2. every other SDK under ``%ProgramFiles%\\AMD\\ROCm``, newest first;
-3. the display driver's copies in System32, newest ABI first.
+``hipDeviceProp_t`` changed in HIP 6.0: the header maps
+``hipGetDeviceProperties`` to ``hipGetDevicePropertiesR0600``, while the
+plain symbol keeps the old (R0000) layout.  The R0600 symbol is used when
+the library has it; fields are read at the offsets of the layout in use
+(:data:`LAYOUTS`) from a zeroed buffer larger than either struct.
 
-The child asks them in that order until one lists a GPU, and the report
-names the one that answered.  When none does, ``hipInfo.exe`` of each SDK
-is run.  Under WSL2 the same facade loads ``libamdhip64.so`` of the ROCm
-install when ``rocminfo`` sees no GPU.  Only file checks happen before the
-child starts: without a HIP runtime the answer is ``not-detected`` at once.
+``ctypes`` is imported inside the child half only: the caller's process
+never loads it for this provider.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from variant_providers.system import (
-    LibraryPlace,
-    NativeError,
-    NativeFacade,
-    NativeTimeout,
-    System,
-    find_libraries,
-    machine_path,
-    native_join,
-)
+from variant_providers.system import NativeError, NativeFacade, NativeTimeout, System
 
 from .tables import APU_TARGETS
 
 __all__ = [
     "HIP",
+    "LAYOUTS",
+    "HipDevice",
     "HipScan",
-    "WINDOWS_PLACES",
-    "hip_libraries",
-    "parse_hipinfo",
-    "rocm_libraries",
+    "decode_version",
+    "gfx_of",
+    "query",
+    "read_hip",
     "scan_hip",
 ]
 
-HIP = NativeFacade("hip", "variant_providers.providers.amd.hip_native:query")
-
-#: What the display driver (Adrenalin) installs in System32, newest ABI first.
-WINDOWS_PLACES: Tuple[LibraryPlace, ...] = tuple(
-    LibraryPlace("SystemRoot", f"System32/{name}", "C:\\Windows")
-    for name in ("amdhip64_7.dll", "amdhip64_6.dll", "amdhip64.dll")
-)
-#: Below a ROCm root on Linux (WSL2), newest soname first.
-LINUX_NAMES = ("lib/libamdhip64.so.7", "lib/libamdhip64.so.6", "lib/libamdhip64.so")
+HIP = NativeFacade("hip", "variant_providers.providers.amd.hip:query")
 
 HIP_ERROR_NO_DEVICE = 100
-COMMAND_TIMEOUT = 7.0
 
-_SDK_VERSION_RE = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})")
 _GFX_RE = re.compile(r"gfx[0-9a-f]{3,5}")
-_HIPINFO_LINE_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_.#]*):?\s+(.*)$")
 
 
-@dataclass(frozen=True)
-class Sdk:
-    """One HIP SDK install: its root (native path) and ``major.minor``."""
+# -- child half: run only in the native-facade child process ------------------------------
 
-    root: str
-    version: Optional[Tuple[int, int]]
+#: Byte offsets of the fields read, per struct layout (x86-64; ``name`` is at 0,
+#: ``gcnArchName`` is ``char[256]``), and the struct's size.
+LAYOUTS: Dict[str, Dict[str, int]] = {
+    "R0600": {
+        "size": 1472,
+        "totalGlobalMem": 288,
+        "major": 360,
+        "minor": 364,
+        "multiProcessorCount": 388,
+        "integrated": 396,
+        "pciBusID": 584,
+        "pciDeviceID": 588,
+        "pciDomainID": 592,
+        "gcnArchName": 1160,
+    },
+    "R0000": {
+        "size": 792,
+        "totalGlobalMem": 256,
+        "major": 328,
+        "minor": 332,
+        "multiProcessorCount": 336,
+        "pciDomainID": 364,
+        "pciBusID": 368,
+        "pciDeviceID": 372,
+        "gcnArchName": 396,
+        "integrated": 652,
+    },
+}
 
-    @property
-    def runtime(self) -> str:
-        major = self.version[0] if self.version else None
-        return "amdhip64.dll" if major is None or major < 6 else f"amdhip64_{major}.dll"
+#: Room for either layout and for fields a newer runtime appends.
+_BUFFER = 4096
+_NAME = 256
+#: More devices than this from one runtime is a broken answer.
+MAX_DEVICES = 64
+HIP_SUCCESS = 0
 
 
-def _sdk(root: str) -> Sdk:
-    last = re.split(r"[\\/]", root.rstrip("\\/"))[-1]
-    match = _SDK_VERSION_RE.fullmatch(last)
-    return Sdk(root.rstrip("\\/"), (int(match[1]), int(match[2])) if match else None)
+def decode_version(value: int) -> Optional[Tuple[int, int, int]]:
+    """``major * 10**7 + minor * 10**5 + patch`` → ``(major, minor, patch)``."""
+    if value <= 0:
+        return None
+    return value // 10_000_000, (value // 100_000) % 100, value % 100_000
 
 
-def windows_sdks(system: System) -> List[Sdk]:
-    """``HIP_PATH``'s SDK first, then every SDK folder under ``%ProgramFiles%\\AMD\\ROCm``."""
-    sdks: List[Sdk] = []
-    hip_path = system.getenv("HIP_PATH")
-    if hip_path:
-        sdks.append(_sdk(hip_path))
-    base = native_join(system.getenv("ProgramFiles") or "C:\\Program Files", "AMD/ROCm")
+def _text(buffer: Any, offset: int) -> str:
+    raw = bytes(buffer[offset : offset + _NAME])
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _int(buffer: Any, offset: int, fmt: str = "<i") -> int:
+    return int(struct.unpack_from(fmt, buffer, offset)[0])
+
+
+class _Hip:
+    """One loaded runtime with the entry points the facade calls (child half)."""
+
+    def __init__(self, lib: Any) -> None:
+        self.lib = lib
+
+    def call(self, name: str, *args: Any) -> Optional[int]:
+        """The ``hipError_t`` of ``name(*args)``; ``None`` when the library lacks it."""
+        import ctypes
+
+        try:
+            func = getattr(self.lib, name)
+        except AttributeError:
+            return None
+        func.restype = ctypes.c_int
+        return int(func(*args))
+
+    def version(self, name: str) -> List[Any]:
+        import ctypes
+
+        value = ctypes.c_int(0)
+        status = self.call(name, ctypes.byref(value))
+        return [status, value.value if status == HIP_SUCCESS else None]
+
+    def device(self, index: int) -> Dict[str, Any]:
+        import ctypes
+
+        buffer = (ctypes.c_char * _BUFFER)()
+        layout = "R0600"
+        status = self.call("hipGetDevicePropertiesR0600", buffer, ctypes.c_int(index))
+        if status is None:  # a HIP 5 runtime: only the old layout exists
+            layout = "R0000"
+            status = self.call("hipGetDeviceProperties", buffer, ctypes.c_int(index))
+        out: Dict[str, Any] = {"index": index, "layout": layout, "result": status}
+        if status != HIP_SUCCESS:
+            return out
+        at = LAYOUTS[layout]
+        out.update(
+            name=_text(buffer, 0),
+            gcn_arch_name=_text(buffer, at["gcnArchName"]),
+            major=_int(buffer, at["major"]),
+            minor=_int(buffer, at["minor"]),
+            compute_units=_int(buffer, at["multiProcessorCount"]),
+            integrated=_int(buffer, at["integrated"]),
+            total_global_mem=_int(buffer, at["totalGlobalMem"], "<Q"),
+            pci="{:04x}:{:02x}:{:02x}".format(
+                _int(buffer, at["pciDomainID"]),
+                _int(buffer, at["pciBusID"]),
+                _int(buffer, at["pciDeviceID"]),
+            ),
+        )
+        return out
+
+
+def _attempt(path: str) -> Dict[str, Any]:
+    import ctypes
+
     try:
-        names = system.listdir(machine_path(base))
-    except (OSError, ValueError):
-        names = []
-    others = [_sdk(native_join(base, n)) for n in names if _SDK_VERSION_RE.fullmatch(n)]
-    others.sort(key=lambda s: s.version or (0, 0), reverse=True)
-    sdks += [s for s in others if s.root.lower() not in {k.root.lower() for k in sdks}]
-    return sdks
+        lib = ctypes.CDLL(path)
+    except OSError as exc:
+        return {"library": path, "load": {"ok": False, "error": str(exc)}}
+    hip = _Hip(lib)
+    answer: Dict[str, Any] = {"library": path, "load": {"ok": True}}
+    answer["runtime_version"] = hip.version("hipRuntimeGetVersion")
+    answer["driver_version"] = hip.version("hipDriverGetVersion")
+    answer["count"] = hip.version("hipGetDeviceCount")
+    status, count = answer["count"]
+    if status == HIP_SUCCESS and count:
+        answer["devices"] = [hip.device(i) for i in range(min(int(count), MAX_DEVICES))]
+    return answer
 
 
-def hip_libraries(system: System, sdks: Sequence[Sdk]) -> List[str]:
-    """The runtime DLLs to try on Windows, in the order of the module docs."""
-    own = (native_join(s.root, "bin", s.runtime) for s in sdks)
-    found = list(dict.fromkeys(p for p in own if _exists(system, p)))
-    return found + [p for p in find_libraries(system, WINDOWS_PLACES) if p not in found]
+def query(libraries: List[str]) -> Dict[str, Any]:
+    """Ask each of *libraries* (full paths, best first) until one lists a GPU.
+
+    The target of :data:`HIP`: runs only in the native-facade child.
+    """
+    attempts: List[Dict[str, Any]] = []
+    for path in libraries:
+        try:
+            attempt = _attempt(path)
+        except Exception as exc:  # a ctypes failure is data, like every other
+            attempt = {"library": path, "error": f"{type(exc).__name__}: {exc}"}
+        attempts.append(attempt)
+        if attempt.get("devices"):
+            break
+    return {"attempts": attempts}
 
 
-def rocm_libraries(system: System, root: str) -> List[str]:
-    """``libamdhip64.so*`` of the ROCm install at *root* (WSL2)."""
-    return [p for p in (native_join(root, n) for n in LINUX_NAMES) if _exists(system, p)]
+# -- parent half: reading the answer ------------------------------------------------------
 
 
-def _exists(system: System, path: str) -> bool:
-    try:
-        return system.exists(machine_path(path))
-    except (OSError, ValueError):
-        return False
-
-
-# -- reading the answers -------------------------------------------------------------------
-
-
-def _gfx(name: Any) -> Optional[str]:
+def gfx_of(name: Any) -> Optional[str]:
     """``gfx90a:sramecc+:xnack-`` → ``gfx90a``; anything else → ``None``."""
     if not isinstance(name, str):
         return None
@@ -131,19 +206,42 @@ def _gfx(name: Any) -> Optional[str]:
 
 
 def _version(pair: Any) -> Optional[str]:
-    from .hip_native import decode_version
-
     if isinstance(pair, list) and len(pair) == 2 and pair[0] == 0 and isinstance(pair[1], int):
         decoded = decode_version(pair[1])
         return ".".join(map(str, decoded)) if decoded else None
     return None
 
 
+@dataclass(frozen=True)
+class HipDevice:
+    """One GPU as the HIP runtime (or ``hipInfo.exe``) describes it."""
+
+    index: Optional[int]
+    gfx: str
+    integrated: bool
+    name: Optional[str] = None
+    gcn_arch_name: Optional[str] = None
+    pci: Optional[str] = None
+    vram_bytes: Optional[int] = None
+    layout: Optional[str] = None
+    #: True for the runtime's answer (every field known), False for ``hipInfo``.
+    from_runtime: bool = True
+
+    def to_info(self) -> Dict[str, Any]:
+        info: Dict[str, Any] = {"index": self.index}
+        if self.from_runtime or self.name is not None:
+            info["name"] = self.name
+        info.update(gfx=self.gfx, gcn_arch_name=self.gcn_arch_name, integrated=self.integrated)
+        if self.from_runtime:
+            info.update(pci=self.pci, vram_bytes=self.vram_bytes, layout=self.layout)
+        return info
+
+
 @dataclass
 class HipScan:
-    """What the HIP runtime (or hipInfo) said: targets with their integrated flag."""
+    """What the HIP runtime (or hipInfo) said: the devices, the version, every attempt."""
 
-    devices: List[Dict[str, Any]] = field(default_factory=list)
+    devices: List[HipDevice] = field(default_factory=list)
     source: str = ""
     rocm_version: Optional[str] = None
     rocm_source: str = ""
@@ -153,7 +251,7 @@ class HipScan:
 
     @property
     def targets(self) -> List[Tuple[str, bool]]:
-        return [(d["gfx"], bool(d["integrated"])) for d in self.devices]
+        return [(d.gfx, d.integrated) for d in self.devices]
 
 
 def _describe_attempt(attempt: Dict[str, Any]) -> str:
@@ -173,6 +271,25 @@ def _describe_attempt(attempt: Dict[str, Any]) -> str:
     return f"{library}: {count} device(s)"
 
 
+def _device(raw: Any) -> Optional[HipDevice]:
+    gfx = gfx_of(raw.get("gcn_arch_name")) if isinstance(raw, dict) else None
+    if gfx is None:
+        return None
+    layout = raw.get("layout")
+    # The old layout's integrated field is not filled in: use the APU table there.
+    integrated = bool(raw.get("integrated")) if layout == "R0600" else gfx in APU_TARGETS
+    return HipDevice(
+        index=raw.get("index"),
+        name=raw.get("name") or None,
+        gfx=gfx,
+        gcn_arch_name=raw.get("gcn_arch_name"),
+        integrated=integrated or gfx in APU_TARGETS,
+        pci=raw.get("pci"),
+        vram_bytes=raw.get("total_global_mem"),
+        layout=layout,
+    )
+
+
 def read_hip(answer: Any, scan: HipScan) -> None:
     """Take the devices of the first attempt that listed a usable GPU."""
     attempts = answer.get("attempts") if isinstance(answer, dict) else None
@@ -183,26 +300,7 @@ def read_hip(answer: Any, scan: HipScan) -> None:
         if not isinstance(attempt, dict):
             continue
         scan.attempts.append(_describe_attempt(attempt))
-        devices = []
-        for raw in attempt.get("devices") or []:
-            gfx = _gfx(raw.get("gcn_arch_name")) if isinstance(raw, dict) else None
-            if gfx is None:
-                continue
-            layout = raw.get("layout")
-            # The old layout's integrated field is not filled in: use the APU table there.
-            integrated = bool(raw.get("integrated")) if layout == "R0600" else gfx in APU_TARGETS
-            devices.append(
-                {
-                    "index": raw.get("index"),
-                    "name": raw.get("name") or None,
-                    "gfx": gfx,
-                    "gcn_arch_name": raw.get("gcn_arch_name"),
-                    "integrated": integrated or gfx in APU_TARGETS,
-                    "pci": raw.get("pci"),
-                    "vram_bytes": raw.get("total_global_mem"),
-                    "layout": layout,
-                }
-            )
+        devices = [d for d in map(_device, attempt.get("devices") or []) if d is not None]
         if devices:
             scan.devices, scan.source = devices, "hip"
             scan.info["library"] = attempt.get("library")
@@ -215,60 +313,8 @@ def read_hip(answer: Any, scan: HipScan) -> None:
             return
 
 
-def parse_hipinfo(text: str) -> List[Dict[str, Any]]:
-    """Devices of ``hipInfo`` output: ``device#`` blocks of ``label: value`` lines."""
-    devices: List[Dict[str, Any]] = []
-    current: Optional[Dict[str, Any]] = None
-    for line in text.splitlines():
-        match = _HIPINFO_LINE_RE.match(line.strip())
-        if match is None:
-            continue
-        label, value = match[1], match[2].strip()
-        if label == "device#":
-            current = {"index": int(value) if value.isdigit() else len(devices)}
-            devices.append(current)
-        elif current is not None and label == "Name":
-            current["name"] = value
-        elif current is not None and label == "gcnArchName":
-            current["gfx"] = _gfx(value)
-            current["gcn_arch_name"] = value
-        elif current is not None and label == "isIntegrated":
-            current["integrated"] = value == "1"
-    return [
-        {**d, "integrated": bool(d.get("integrated")) or d["gfx"] in APU_TARGETS}
-        for d in devices
-        if d.get("gfx")
-    ]
-
-
-def _hipinfo(system: System, sdks: Sequence[Sdk], scan: HipScan) -> None:
-    for sdk in sdks:
-        program = native_join(sdk.root, "bin", "hipInfo.exe")
-        if not _exists(system, program):
-            continue
-        result = system.run([program], timeout=COMMAND_TIMEOUT)
-        devices = parse_hipinfo(result.stdout) if result.returncode is not None else []
-        if devices:
-            scan.devices, scan.source = devices, "hipInfo"
-            scan.info["hipinfo"] = program
-            if sdk.version:
-                scan.rocm_version = "{}.{}".format(*sdk.version)
-                scan.rocm_source = "HIP SDK folder"
-            return
-        scan.timed_out |= result.timed_out
-        detail = _first_error(result.stdout + "\n" + result.stderr)
-        scan.attempts.append(f"{result.describe()}" + (f" ({detail})" if detail else ""))
-
-
-def _first_error(text: str) -> str:
-    for line in text.splitlines():
-        if "error" in line.lower():
-            return line.strip()[:160]
-    return ""
-
-
-def scan_hip(system: System, libraries: Sequence[str], sdks: Sequence[Sdk] = ()) -> HipScan:
-    """Ask the HIP runtime (*libraries*, best first), then ``hipInfo.exe`` of *sdks*."""
+def scan_hip(system: System, libraries: Sequence[str]) -> HipScan:
+    """Ask the HIP runtime (*libraries*, best first) in the native-facade child."""
     scan = HipScan()
     scan.info["libraries"] = list(libraries)
     if libraries:
@@ -281,8 +327,4 @@ def scan_hip(system: System, libraries: Sequence[str], sdks: Sequence[Sdk] = ())
             scan.attempts.append(str(exc))
         else:
             read_hip(answer, scan)
-    if not scan.devices and sdks and not scan.timed_out:
-        _hipinfo(system, sdks, scan)
-    if scan.attempts:
-        scan.info["attempts"] = list(scan.attempts)
     return scan

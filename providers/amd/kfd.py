@@ -1,37 +1,59 @@
-"""The KFD topology in sysfs: parse node ``properties``, decode gfx targets, group partitions.
+"""The KFD topology probe: node ``properties``, gfx targets, partitions, PCI facts.
 
 Every GPU the amdgpu kernel driver hands to the compute stack is a node under
 ``/sys/class/kfd/kfd/topology/nodes/<N>/``; CPU sockets are nodes too.  The
 ``properties`` file holds one ``key value`` pair per line, values in decimal.
-This module only parses and groups; the reads go through the machine seam.
+Each physical GPU's PCI sysfs directory adds DRM nodes, VRAM size and product
+name (:func:`enrich_from_pci`); :func:`sysfs_info` adds the driver version,
+``/dev/kfd`` and ``HSA_OVERRIDE_GFX_VERSION``.  File reads only (no ROCm
+userspace needed), all through the machine seam.
 """
 
 from __future__ import annotations
 
-import errno
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from variant_providers.probe import read_optional
+from variant_providers.pci import PCI_DEVICES, read_pci_device
+from variant_providers.probe import list_optional, read_optional
 from variant_providers.system import System
 
 from .tables import APU_TARGETS
 
 __all__ = [
+    "HSA_OVERRIDE",
     "TOPOLOGY_NODES",
+    "VISIBILITY_VARS",
     "KfdNode",
     "PhysicalGpu",
     "Topology",
     "decode_gfx_target_version",
+    "decode_override",
+    "enrich_from_pci",
     "group_physical",
     "parse_properties",
     "pci_address",
+    "override_info",
     "read_topology",
+    "sysfs_info",
+    "visibility",
 ]
 
 #: Where the kernel lists KFD nodes (``/sys/devices/virtual/kfd/kfd/topology/nodes`` too).
 TOPOLOGY_NODES = "/sys/class/kfd/kfd/topology/nodes"
+HSA_OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
+
+#: Variables that restrict which GPUs the ROCm runtime shows; reported, not applied.
+VISIBILITY_VARS = (
+    "ROCR_VISIBLE_DEVICES",
+    "HIP_VISIBLE_DEVICES",
+    "CUDA_VISIBLE_DEVICES",
+    "GPU_DEVICE_ORDINAL",
+)
+
+_SIMPLE_TEXT_RE = re.compile(r"[0-9A-Za-z.+_~-]{1,64}")
+_DECIMAL_RE = re.compile(r"[0-9]{1,20}")
 
 # unique_id is a full 64-bit value: at most 20 decimal digits.  Anything longer
 # is not a KFD value (and would cost time to convert), so it is ignored.
@@ -213,12 +235,11 @@ def _node_indices(names: List[str]) -> List[int]:
 
 def read_topology(system: System, nodes_dir: str = TOPOLOGY_NODES) -> Topology:
     """Read every node's ``properties``; never raises for a file problem."""
-    try:
-        names = system.listdir(nodes_dir)
-    except OSError as exc:
-        return Topology(available=False, error=errno.errorcode.get(exc.errno or 0, "EIO"))
+    listing = list_optional(system, nodes_dir)
+    if listing.names is None:
+        return Topology(available=False, error=listing.code)
     topo = Topology(available=True)
-    for index in _node_indices(names):
+    for index in _node_indices(listing.names):
         path = f"{nodes_dir}/{index}/properties"
         found = read_optional(system, path)
         if found.text is None:
@@ -250,3 +271,83 @@ def group_physical(nodes: List[KfdNode]) -> List[PhysicalGpu]:
         else:
             groups[key] = PhysicalGpu([node])
     return list(groups.values())
+
+
+# -- what else sysfs says about the GPUs -----------------------------------------------------
+
+
+def _read_small(system: System, path: str) -> Optional[str]:
+    text = (read_optional(system, path).text or "").strip()
+    return text if text and len(text) <= 256 else None
+
+
+def enrich_from_pci(system: System, gpu: PhysicalGpu) -> None:
+    """PCI ids, DRM nodes, VRAM size and product name from the GPU's PCI sysfs directory."""
+    pci = gpu.pci
+    if pci is None:
+        return
+    errors: List[str] = []
+    device = read_pci_device(system, pci, errors=errors)
+    if device is not None:
+        pci_facts = device.to_dict()
+        for key in ("class", "revision", "subsystem", "driver"):
+            if pci_facts.get(key) is not None:
+                gpu.facts[f"pci_{key}" if key != "driver" else "driver"] = pci_facts[key]
+    base = f"{PCI_DEVICES}/{pci}"
+    listing = list_optional(system, f"{base}/drm").names or []
+    drm = [n for n in listing if n.startswith(("card", "renderD"))]
+    if drm:
+        gpu.facts["drm"] = drm
+    vram = _read_small(system, f"{base}/mem_info_vram_total")
+    if vram is not None and _DECIMAL_RE.fullmatch(vram):
+        gpu.facts["vram_bytes"] = int(vram)
+    name = _read_small(system, f"{base}/product_name")
+    if name is not None and name.isprintable() and len(name) <= 128:
+        gpu.facts["name"] = name
+    if errors:
+        gpu.facts["pci_errors"] = errors
+
+
+def visibility(system: System) -> Dict[str, str]:
+    """The GPU visibility variables that are set (reported, never applied)."""
+    out: Dict[str, str] = {}
+    for var in VISIBILITY_VARS:
+        value = system.getenv(var)
+        if value is not None:
+            out[var] = value
+    return out
+
+
+def override_info(system: System) -> Optional[Dict[str, Any]]:
+    """``HSA_OVERRIDE_GFX_VERSION`` and the target it names, when it is set."""
+    raw = system.getenv(HSA_OVERRIDE)
+    if not raw:
+        return None
+    return {"value": raw, "gfx": decode_override(raw)}
+
+
+def sysfs_info(system: System, gpus: List[PhysicalGpu]) -> Tuple[Dict[str, Any], List[str]]:
+    """The driver version, ``/dev/kfd`` and the HSA override: ``(info, notes)``."""
+    notes: List[str] = []
+    info: Dict[str, Any] = {}
+    amdgpu = _read_small(system, "/sys/module/amdgpu/version")
+    info["amdgpu_version"] = amdgpu if amdgpu and _SIMPLE_TEXT_RE.fullmatch(amdgpu) else None
+    info["dev_kfd"] = system.exists("/dev/kfd")
+    if not info["dev_kfd"]:
+        notes.append(
+            "no /dev/kfd: the GPUs are listed in sysfs but the ROCm runtime cannot open them here"
+        )
+    override = override_info(system)
+    if override is not None:
+        info["hsa_override_gfx_version"] = override
+        effective = override["gfx"]
+        info["effective_gfx"] = effective
+        hardware = sorted({g.gfx for g in gpus})
+        if effective is None:
+            notes.append(f"{HSA_OVERRIDE}={override['value']!r} is not major.minor.stepping")
+        elif hardware != [effective]:
+            notes.append(
+                f"{HSA_OVERRIDE} makes the ROCm runtime treat every GPU as {effective}; "
+                f"gfx_arch reports the hardware targets ({', '.join(hardware)})"
+            )
+    return info, notes

@@ -16,17 +16,13 @@ VERSION = "0.1.0"
 
 
 def all_configs() -> Sequence[FeatureConfig]:
-    """Every feature and value this provider knows it can emit.
+    """Every feature and value this provider knows it can emit (:func:`.vocab.catalogue`).
 
-    Detection may report a target newer than :data:`~.tables.KNOWN_TARGETS`;
-    this list is the known vocabulary, in the same feature order as ``detect``.
+    Imported when asked: registering the provider loads no tables.
     """
-    from .tables import KNOWN_TARGETS, ROCM_VERSIONS
+    from .vocab import catalogue
 
-    return [
-        FeatureConfig("gfx_arch", KNOWN_TARGETS, multi_value=True),
-        FeatureConfig("rocm_version", ROCM_VERSIONS),
-    ]
+    return catalogue()
 
 
 def fingerprint(system: System) -> str:
@@ -35,7 +31,7 @@ def fingerprint(system: System) -> str:
     On Windows: ``HIP_PATH`` and the HIP runtime DLLs that detection would try.
     """
     if system.platform.is_windows:
-        from .hip import hip_libraries, windows_sdks
+        from .hipsdk import hip_libraries, windows_sdks
 
         libraries = hip_libraries(system, windows_sdks(system))
         return f"windows:{system.getenv('HIP_PATH')}:{libraries}"
@@ -65,12 +61,12 @@ def variant_providers() -> Iterator[Provider]:
             ForceVariable(
                 "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH",
                 ("gfx_arch",),
-                lazy("variant_providers.providers.amd.detect:expand_forced_gfx"),
+                lazy("variant_providers.providers.amd.vocab:expand_forced_gfx"),
             ),
             ForceVariable(
                 "AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION",
                 ("rocm_version",),
-                lazy("variant_providers.providers.amd.detect:expand_forced_rocm"),
+                lazy("variant_providers.providers.amd.vocab:expand_forced_rocm"),
             ),
         ),
     )

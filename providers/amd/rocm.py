@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, Optional, Set, Tuple
 
-from variant_providers.probe import read_optional
+from variant_providers.probe import list_optional, read_optional
 from variant_providers.system import System
 
 __all__ = [
     "RocmInstall",
+    "RocmLookup",
     "find_rocm",
     "parse_version_file",
     "parse_version_header",
@@ -150,10 +151,8 @@ def rocm_roots(system: System) -> Iterator[Tuple[str, str]]:
         yield hip, "hipcc on PATH"
     if fresh(DEFAULT_ROOT):
         yield DEFAULT_ROOT, "default"
-    try:
-        versioned = [n for n in system.listdir("/opt") if _VERSIONED_DIR_RE.fullmatch(n)]
-    except OSError:
-        versioned = []
+    listing = list_optional(system, "/opt").names or []
+    versioned = [n for n in listing if _VERSIONED_DIR_RE.fullmatch(n)]
     if len(versioned) == 1 and fresh(f"/opt/{versioned[0]}"):
         yield f"/opt/{versioned[0]}", "only /opt/rocm-* directory"
 
@@ -180,3 +179,27 @@ def find_rocm(system: System) -> Optional[RocmInstall]:
         if found is not None:
             return found
     return None
+
+
+class RocmLookup:
+    """Find the ROCm install at most once per detection, and only when asked."""
+
+    def __init__(self, system: System) -> None:
+        self._system = system
+        self._done = False
+        self._found: Optional[RocmInstall] = None
+
+    def get(self) -> Optional[RocmInstall]:
+        if not self._done:
+            self._done = True
+            self._found = find_rocm(self._system)
+        return self._found
+
+    def command(self, name: str) -> str:
+        """*name* in the install's ``bin`` when it is there, else the bare name (``PATH``)."""
+        install = self.get()
+        if install is not None:
+            candidate = f"{install.root}/bin/{name}"
+            if self._system.exists(candidate):
+                return candidate
+        return name

@@ -1,4 +1,7 @@
-"""Parse ``rocminfo`` and ``rocm_agent_enumerator`` output (the fallback path).
+"""The ``rocminfo`` and ``rocm_agent_enumerator`` probes (the fallback path).
+
+Run only when the KFD topology cannot answer although the machine shows a
+sign of an AMD GPU, each with a timeout; their output is parsed here.
 
 Only the agent-level ``Name:`` line of each ``Agent N`` block counts as a GPU
 target.  A loose ``gfx\\d+`` search over the whole output would also pick up
@@ -10,9 +13,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-__all__ = ["RocmAgent", "parse_agent_enumerator", "parse_rocminfo"]
+from variant_providers.system import CommandResult, System
+
+from .rocm import RocmLookup
+
+__all__ = [
+    "COMMAND_TIMEOUT",
+    "RocmAgent",
+    "ask_agent_enumerator",
+    "ask_rocminfo",
+    "parse_agent_enumerator",
+    "parse_rocminfo",
+]
+
+#: Seconds ``rocminfo`` / ``rocm_agent_enumerator`` may take (the existing
+#: provider allows ``rocminfo`` 7 s; the enumerator can retry ``rocminfo`` for
+#: a minute on resource errors, so it gets the same bound).
+COMMAND_TIMEOUT = 7.0
 
 _AGENT_RE = re.compile(r"\s*Agent\s+([0-9]{1,6})\s*")
 _FIELD_RE = re.compile(r"\s+([A-Za-z][A-Za-z ]{0,40}?):\s*(.*?)\s*")
@@ -98,3 +117,32 @@ def parse_agent_enumerator(text: str) -> List[str]:
             continue
         out.append(match.group(1))
     return out
+
+
+def _first_line(result: CommandResult) -> str:
+    for text in (result.stderr, result.stdout):
+        for line in text.splitlines():
+            if line.strip():
+                return line.strip()[:160]
+    return ""
+
+
+def _attempt(name: str, result: CommandResult, empty: str) -> str:
+    if result.ok:
+        return f"{name}: {empty}"
+    detail = _first_line(result) if result.returncode not in (None, 0) else ""
+    return f"{result.describe()} ({detail})" if detail else result.describe()
+
+
+def ask_rocminfo(system: System, rocm: RocmLookup) -> Tuple[List[RocmAgent], str, bool]:
+    """Run ``rocminfo``: ``(agents, what happened when none, timed out)``."""
+    result = system.run([rocm.command("rocminfo")], timeout=COMMAND_TIMEOUT)
+    agents = parse_rocminfo(result.stdout) if result.ok else []
+    return agents, _attempt("rocminfo", result, "no GPU agent"), result.timed_out
+
+
+def ask_agent_enumerator(system: System, rocm: RocmLookup) -> Tuple[List[str], str, bool]:
+    """Run ``rocm_agent_enumerator``: ``(targets, what happened when none, timed out)``."""
+    result = system.run([rocm.command("rocm_agent_enumerator")], timeout=COMMAND_TIMEOUT)
+    targets = parse_agent_enumerator(result.stdout) if result.ok else []
+    return targets, _attempt("rocm_agent_enumerator", result, "no GPU target"), result.timed_out

@@ -20,16 +20,8 @@ from hypothesis import strategies as st
 from variant_providers.host import Host
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput
-from variant_providers.providers.amd import detect as amd_detect
-from variant_providers.providers.amd.detect import (
-    FORCE_GFX_ARCH,
-    FORCE_ROCM_VERSION,
-    ForceError,
-    detect,
-    order_targets,
-    parse_forced_gfx,
-    parse_forced_rocm,
-)
+from variant_providers.providers.amd.detect import detect
+from variant_providers.providers.amd.gpuinfo import PYAMDGPUINFO_FACADE
 from variant_providers.providers.amd.kfd import (
     decode_gfx_target_version,
     decode_override,
@@ -39,6 +31,14 @@ from variant_providers.providers.amd.kfd import (
 from variant_providers.providers.amd.plugin import all_configs
 from variant_providers.providers.amd.rocm import parse_version_file, parse_version_header
 from variant_providers.providers.amd.rocminfo import parse_agent_enumerator, parse_rocminfo
+from variant_providers.providers.amd.vocab import (
+    FORCE_GFX_ARCH,
+    FORCE_ROCM_VERSION,
+    ForceError,
+    order_targets,
+    parse_forced_gfx,
+    parse_forced_rocm,
+)
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import (
     DEFAULT_TIMEOUT,
@@ -924,7 +924,7 @@ def test_detection_never_imports_vendor_bindings() -> None:
 
 
 def test_live_pyamdgpuinfo_facade_answers_structured_data() -> None:
-    facade = amd_detect.PYAMDGPUINFO_FACADE
+    facade = PYAMDGPUINFO_FACADE
     answer = LiveSystem(environ={"PATH": "/usr/bin:/bin"}).native(facade)
     assert isinstance(answer, dict) and isinstance(answer.get("load"), dict)
     if answer["load"]["ok"]:
