@@ -261,3 +261,48 @@ DARWIN_LEGACY_NAMES: Dict[str, Tuple[str, ...]] = {
     "armv8_2_sha3": ("sha3",),
     "armv8_3_compnum": ("fcma",),
 }
+
+
+#: ``CPU implementer`` → vendor (Arm's MIDR_EL1 implementer codes).
+IMPLEMENTERS: Dict[int, str] = {
+    0x41: "Arm",
+    0x42: "Broadcom",
+    0x43: "Cavium",
+    0x46: "Fujitsu",
+    0x48: "HiSilicon",
+    0x4E: "NVIDIA",
+    0x51: "Qualcomm",
+    0x61: "Apple",
+    0x6D: "Microsoft",
+    0xC0: "Ampere",
+}
+
+#: ``(implementer, part)`` → core name, for the ``info`` block only.
+PARTS: Dict[Tuple[int, int], str] = {
+    (0x41, 0xD08): "Cortex-A72",
+    (0x41, 0xD0B): "Cortex-A76",
+    (0x41, 0xD0C): "Neoverse N1",
+    (0x41, 0xD40): "Neoverse V1",
+    (0x41, 0xD49): "Neoverse N2",
+    (0x41, 0xD4F): "Neoverse V2",
+    (0x41, 0xD83): "Neoverse V3AE",
+    (0x41, 0xD84): "Neoverse V3",
+    (0x41, 0xD8E): "Neoverse N3",
+    (0x43, 0x0AF): "ThunderX2",
+    (0x46, 0x001): "A64FX",
+    (0xC0, 0xAC3): "AmpereOne",
+    (0xC0, 0xAC4): "AmpereOne A",
+}
+
+#: Windows ``IsProcessorFeaturePresent`` answers → Linux feature names.
+WINDOWS_PF_NAMES: Dict[str, Tuple[str, ...]] = {
+    "neon": ("fp", "asimd"),
+    "crypto": ("aes", "pmull", "sha1", "sha2"),
+    "crc32": ("crc32",),
+    "v81_atomic": ("atomics",),
+    "v82_dp": ("asimddp",),
+    "v83_jscvt": ("jscvt",),
+    "v83_lrcpc": ("lrcpc",),
+    "sve": ("sve",),
+    "sve2": ("sve2",),
+}

@@ -14,20 +14,16 @@ from hypothesis import strategies as st
 
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.aarch64 import plugin
-from variant_providers.providers.aarch64.detect import (
-    FORCE_FEATURES_ENV,
-    SYSCTL_NAMES,
-    decode_hwcaps,
-    detect,
-    ordered_features,
-    versions_from_features,
-)
+from variant_providers.providers.aarch64.detect import FORCE_FEATURES_ENV, detect
+from variant_providers.providers.aarch64.hwcaps import decode_hwcaps
+from variant_providers.providers.aarch64.sysctl import SYSCTL_NAMES
 from variant_providers.providers.aarch64.tables import (
     ALL_FEATURES,
     HWCAP2_NAMES,
     HWCAP_NAMES,
     UPSTREAM_FEATURES,
 )
+from variant_providers.providers.aarch64.vocab import ordered_features, versions_from_features
 from variant_providers.replay import ReplaySystem
 
 from ..conftest import SHARED, MachineFactory

@@ -20,20 +20,19 @@ from variant_providers.providers.x86_64.detect import (
     CROSSCHECK_ENV,
     FORCE_EXTENSIONS_ENV,
     FORCE_LEVEL_ENV,
-    LDSO_PATH,
-    SYSCTL_NAMES,
     detect,
     detect_linux,
-    parse_cpuinfo_flags,
-    parse_ldso_help,
 )
-from variant_providers.providers.x86_64.levels import level_from_flags, ordered_extensions
+from variant_providers.providers.x86_64.ldso import LDSO_PATH, parse_ldso_help
+from variant_providers.providers.x86_64.procfs import parse_cpuinfo_flags
+from variant_providers.providers.x86_64.sysctl import SYSCTL_NAMES
 from variant_providers.providers.x86_64.tables import (
     ALL_EXTENSIONS,
     EXTRA_EXTENSIONS,
     LEVEL_FLAGS,
     UPSTREAM_EXTENSIONS,
 )
+from variant_providers.providers.x86_64.vocab import level_from_flags, ordered_extensions
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import LiveSystem
 from variant_providers.testing import FakeSystem
