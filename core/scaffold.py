@@ -75,13 +75,16 @@ def new_provider(name: str, directory: str | os.PathLike[str]) -> List[Path]:
     plan: Dict[Path, Path] = {
         source / "pyproject.toml.in": target / "pyproject.toml",
         source / "package_init.py.in": target / "src" / package / "__init__.py",
-        source / "plugin.py": target / "src" / package / "plugin.py",
-        source / "detect.py": target / "src" / package / "detect.py",
         source / "test_provider.py.in": target / "tests" / "test_provider.py",
         source / "README.md.in": target / "README.md",
         source / "gitignore.in": target / ".gitignore",
         source / "ci.yml.in": target / ".github" / "workflows" / "test.yml",
     }
+    # Every module of the template (plugin, vocab, detect, one per probe); its
+    # own __init__ only describes the template, package_init.py.in replaces it.
+    for module in sorted(source.glob("*.py")):
+        if module.name != "__init__.py":
+            plan[module] = target / "src" / package / module.name
     for machine in sorted((source / "machines").iterdir()):
         for path in sorted(machine.rglob("*")):
             if path.is_file():

@@ -57,7 +57,9 @@ def test_new_provider_creates_a_working_project(tmp_path: Path) -> None:
         project / "pyproject.toml",
         package / "__init__.py",
         package / "plugin.py",
+        package / "vocab.py",
         package / "detect.py",
+        package / "sysfs.py",
         project / "tests" / "test_provider.py",
         project
         / "tests/machines/tensorchip-two-devices/root/sys/class/tensorchip/tensorchip1/generation",

@@ -1,19 +1,20 @@
-"""Registers the ACME provider with variant-providers (entry point ``variant_providers``)."""
+"""The ACME ``Provider`` record (entry point ``variant_providers``): data, no logic.
+
+Namespace, catalogue (:func:`.vocab.catalogue`), fingerprint
+(:func:`.sysfs.fingerprint`), and the detection entry point.
+"""
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Iterator
 
-from variant_providers import FeatureConfig, Provider, hookimpl
+from variant_providers import Provider, hookimpl
 
-from .detect import ALL_GENERATIONS, detect, fingerprint
+from .detect import detect
+from .sysfs import fingerprint
+from .vocab import catalogue
 
 VERSION = "0.1.0"
-
-
-def all_configs() -> Sequence[FeatureConfig]:
-    """Every feature and value this provider can ever emit."""
-    return [FeatureConfig("generation", ALL_GENERATIONS)]
 
 
 @hookimpl
@@ -21,7 +22,7 @@ def variant_providers() -> Iterator[Provider]:
     yield Provider(
         namespace="acme",
         detect=detect,
-        all_configs=all_configs,
+        all_configs=catalogue,
         fingerprint=fingerprint,
         description="ACME accelerator generation",
         version=VERSION,
