@@ -194,6 +194,33 @@ class DetectionCache:
             }
         )
 
+    @classmethod
+    def plugin_key(
+        cls,
+        plugin: Mapping[str, str],
+        machine: Mapping[str, Any],
+        system: System,
+        boot_id: str,
+    ) -> str:
+        """The cache key of a third-party plugin's answer (all its providers at once).
+
+        *plugin* names the entry point (name, value, distribution and its
+        version), *machine* how its child rebuilt the machine.  Fingerprints
+        are not part of it: they are recomputed from the specs stored in the
+        entry (see :mod:`variant_providers.third_party`), and the variables
+        read are compared as for any entry.
+        """
+        return cls.key(
+            {
+                "tool": __version__,
+                "python": sys.version_info[:2],
+                "plugin": dict(plugin),
+                "machine": dict(machine),
+                "platform": system.platform.to_dict(),
+                "boot_id": boot_id,
+            }
+        )
+
     def lookup(self, namespace: str, key: str, system: System) -> Optional[ProviderResult]:
         """The cached answer for *key*, if the variables it read still have their values."""
         entry = self.load(namespace, key)

@@ -33,7 +33,7 @@ from .cache import read_private_json, write_private_json
 
 __all__ = ["EntryPointRecord", "discover", "load"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 class EntryPointRecord(NamedTuple):
@@ -43,6 +43,8 @@ class EntryPointRecord(NamedTuple):
     value: str
     distribution: str
     error: str = ""
+    #: The distribution's version (part of a third-party answer's cache key).
+    version: str = ""
 
 
 def _path_state() -> List[Tuple[str, int]]:
@@ -64,12 +66,13 @@ def _scan(group: str) -> List[EntryPointRecord]:
         name = ""
         try:
             name = str(dist.metadata["Name"] or "")
+            version = str(dist.metadata["Version"] or "")
             key = re.sub(r"[-_.]+", "-", name).lower()
             if key in seen:  # an older copy further down sys.path is shadowed
                 continue
             seen.add(key)
             found = [
-                EntryPointRecord(str(ep.name), str(ep.value), name)
+                EntryPointRecord(str(ep.name), str(ep.value), name, version=version)
                 for ep in dist.entry_points
                 if ep.group == group
             ]

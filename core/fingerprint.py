@@ -14,11 +14,12 @@ directory listings, these device nodes", so they are declared, not written::
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable, List
+import json
+from typing import Any, Dict, Iterable, List, Tuple
 
 from .system import System
 
-__all__ = ["file_fingerprint", "fingerprint_of"]
+__all__ = ["FileFingerprint", "file_fingerprint", "fingerprint_of"]
 
 
 def fingerprint_of(
@@ -57,16 +58,82 @@ def fingerprint_of(
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+class FileFingerprint:
+    """A ``Provider.fingerprint`` declared as data: the paths it reads, lists and checks.
+
+    Calling it computes :func:`fingerprint_of` over those paths.  Because it is
+    data, its :meth:`spec` can be stored as plain JSON and the digest computed
+    again from it without the provider's code: that is how a third-party
+    provider, which runs only in a child process, is cached (the child sends
+    the spec, the parent recomputes the digest on the next run).  A
+    fingerprint written as an arbitrary function cannot be sent this way.
+
+    The spec's shape (stored in the cache; keep it stable)::
+
+        {"files": [path, ...], "listings": [path, ...], "exists": [path, ...],
+         "lines": [[path, prefix], ...]}
+    """
+
+    __slots__ = ("exists", "files", "lines", "listings")
+
+    def __init__(
+        self,
+        files: Iterable[str] = (),
+        listings: Iterable[str] = (),
+        exists: Iterable[str] = (),
+        lines: Iterable[Tuple[str, str]] = (),
+    ) -> None:
+        self.files = tuple(files)
+        self.listings = tuple(listings)
+        self.exists = tuple(exists)
+        self.lines = tuple((str(p), str(prefix)) for p, prefix in lines)
+
+    def __call__(self, system: System) -> str:
+        return fingerprint_of(system, self.files, self.listings, self.exists, self.lines)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileFingerprint) and self.spec() == other.spec()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.spec(), sort_keys=True))
+
+    def __repr__(self) -> str:
+        return f"FileFingerprint({self.spec()!r})"
+
+    def spec(self) -> Dict[str, List[Any]]:
+        """The declared paths as plain JSON (see the class docstring for the shape)."""
+        return {
+            "files": list(self.files),
+            "listings": list(self.listings),
+            "exists": list(self.exists),
+            "lines": [list(pair) for pair in self.lines],
+        }
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> FileFingerprint:
+        """Rebuild one from :meth:`spec` output; ``ValueError`` for anything else."""
+        if not isinstance(spec, dict) or set(spec) - {"files", "listings", "exists", "lines"}:
+            raise ValueError("a fingerprint spec is an object of files/listings/exists/lines")
+        paths = {k: spec.get(k, []) for k in ("files", "listings", "exists")}
+        lines = spec.get("lines", [])
+        if not all(
+            isinstance(v, list) and all(isinstance(p, str) for p in v) for v in paths.values()
+        ):
+            raise ValueError("fingerprint paths must be lists of strings")
+        if not isinstance(lines, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+            for pair in lines
+        ):
+            raise ValueError("fingerprint lines must be [path, prefix] pairs")
+        pairs = [(p[0], p[1]) for p in lines]
+        return cls(paths["files"], paths["listings"], paths["exists"], pairs)
+
+
 def file_fingerprint(
     files: Iterable[str] = (),
     listings: Iterable[str] = (),
     exists: Iterable[str] = (),
-    lines: Iterable[tuple[str, str]] = (),
-) -> Callable[[System], str]:
-    """A ``Provider.fingerprint`` function over fixed paths (see :func:`fingerprint_of`)."""
-    f, ls, ex, ln = tuple(files), tuple(listings), tuple(exists), tuple(lines)
-
-    def fingerprint(system: System) -> str:
-        return fingerprint_of(system, f, ls, ex, ln)
-
-    return fingerprint
+    lines: Iterable[Tuple[str, str]] = (),
+) -> FileFingerprint:
+    """A declarative ``Provider.fingerprint`` over fixed paths (see :class:`FileFingerprint`)."""
+    return FileFingerprint(files, listings, exists, lines)

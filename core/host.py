@@ -3,9 +3,10 @@
 1. **plan** (:mod:`~variant_providers.plan`) — which providers run, which
    rows policy alone decides, the one deadline;
 2. **source** — a lock file (:mod:`~variant_providers.lock`) instead of the
-   machine, or each provider's answer from the cache, a child process
-   (third-party) or an in-process run (:mod:`~variant_providers.gather`,
-   :mod:`~variant_providers.runner`);
+   machine, or each provider's answer from the cache or an in-process run
+   (:mod:`~variant_providers.gather`, :mod:`~variant_providers.runner`); a
+   third-party plugin's from its stored answer or its child process
+   (:mod:`~variant_providers.third_party_runs`), never from this process;
 3. **overrides**, applied once, after the cache (vendor force variables:
    :mod:`~variant_providers.force`; ours: :mod:`~variant_providers.overrides`);
 4. the :class:`~variant_providers.records.Detection`.
@@ -17,20 +18,26 @@ registry's job (:mod:`~variant_providers.registry`).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache
+from .deadline import Deadline
+from .entrypoints import EntryPointRecord
 from .force import Forced, apply_forced, covers_every_feature, describe_forced, read_forced
 from .gather import gather
 from .lock import LOCK_VAR, locked_detection
 from .overrides import Overrides, read_overrides
 from .plan import Plan, UnknownNamespace, is_live
 from .policy import PLUGINS_VAR
+from .provider import Provider
 from .records import Detection, PluginFailure, ProviderResult, Registered
 from .registry import EntryPointPlugins, Registry
 from .runner import run_provider, run_tracked
 from .settings import MAX_TIMEOUT, InvalidSetting, seconds
-from .system import LiveSystem, System
+from .system import DEFAULT_TIMEOUT, LiveSystem, System
+from .third_party import ThirdPartyRow
+from .third_party_runs import ThirdPartyPlugins
 
 __all__ = [
     "PLUGINS_VAR",
@@ -51,11 +58,13 @@ class Host:
 
     ``builtins`` registers the providers shipped in
     :mod:`variant_providers.providers` (always trusted, run in-process).
-    ``entry_points`` loads third-party plugins from the ``variant_providers``
+    ``entry_points`` finds third-party plugins in the ``variant_providers``
     entry-point group, filtered by ``allow`` (``None``: read
-    ``VARIANT_PROVIDERS_PLUGINS``; see :data:`PLUGINS_VAR`); their providers
-    run in child processes.  ``plugins`` registers extra plugin objects
-    in-process (tests, or an installer embedding its own provider).
+    ``VARIANT_PROVIDERS_PLUGINS``; see :data:`PLUGINS_VAR`); they are read as
+    metadata only, and everything their code does happens in child processes
+    (:mod:`variant_providers.third_party`).  ``third_party`` adds entry points
+    to run that way.  ``plugins`` registers extra plugin objects in-process:
+    the caller's own code (tests, or an installer embedding its provider).
     ``remember_entry_points`` keeps the list of installed entry points beside
     the detection cache (see :mod:`variant_providers.entrypoints`).
     """
@@ -69,25 +78,52 @@ class Host:
         allow: Optional[str] = None,
         remember_entry_points: bool = True,
         allow_origin: Optional[str] = None,
+        third_party: Iterable[EntryPointRecord] = (),
     ) -> None:
-        third_party = (
+        listed = (
             EntryPointPlugins.from_settings(allow, allow_origin, remember=remember_entry_points)
             if entry_points
             else None
         )
-        self.registry = Registry(builtins=builtins, plugins=plugins, entry_points=third_party)
+        self.registry = Registry(builtins=builtins, plugins=plugins, entry_points=listed)
         self.pm = self.registry.pm
+        found = self.registry.entry_points
         #: Third-party plugins and what became of them (loaded, blocked, failed).
-        self.plugin_report: List[Dict[str, str]] = third_party.report if third_party else []
+        self.plugin_report: List[Dict[str, str]] = found.report if found else []
+        #: The ``variant_providers`` entry points; never imported in this process.
+        self.third = ThirdPartyPlugins([*(found.plugins if found else ()), *third_party])
 
     def providers(self) -> Tuple[List[Registered], List[PluginFailure]]:
         """Ask every plugin for its providers, each call isolated."""
         return self.registry.providers()
 
     def namespaces(self) -> List[str]:
-        """The namespaces the registered providers offer, in report order."""
+        """The namespaces the registered providers offer, in report order.
+
+        Those of third-party plugins come from their stored answers, or from
+        a child asked to declare its providers only.
+        """
         found, _ = self.providers()
-        return [r.provider.namespace for r in found]
+        names = [r.provider.namespace for r in found]
+        return names + [
+            p.namespace for p in self.third_party_providers() if p.namespace not in names
+        ]
+
+    def third_party_providers(self, timeout: Optional[float] = None) -> List[Provider]:
+        """Stand-in records of the third-party providers: namespace, catalogue, description.
+
+        Their ``detect`` never runs in this process.  Read from the stored
+        answers when there are some, else from a child that only declares.
+        """
+        if not self.third.records:
+            return []
+        system = LiveSystem(timeout=timeout)
+        store = DetectionCache.for_detection(system, None, True)
+        limit = timeout or system.timeout or DEFAULT_TIMEOUT
+        runs = self.third.start(system, Deadline(limit), wanted=[], store=store)
+        found, _ = self.providers()
+        runs.rows({r.provider.namespace: r.plugin for r in found})
+        return runs.declared
 
     def detect(
         self,
@@ -104,10 +140,11 @@ class Host:
 
         ``cache``: ``None`` uses the disk cache for the live machine only,
         ``False`` never, ``True`` also for other systems.  ``refresh`` ignores
-        cached answers but stores the new ones.  ``isolate`` runs third-party
-        providers in child processes.  ``timeout`` is one deadline for the
-        whole detection, shared by every command, driver call and third-party
-        provider, also for a *system* passed in (default: the system's own
+        cached answers but stores the new ones.  ``isolate`` is kept for
+        compatibility: third-party plugins always run in child processes.
+        ``timeout`` is one deadline for the whole detection, shared by every
+        command, driver call and third-party plugin, also for a *system*
+        passed in (default: the system's own
         ``timeout``, ``VARIANT_PROVIDERS_TIMEOUT`` or 5 s; see
         :mod:`variant_providers.deadline`).  ``lock`` (default:
         ``VARIANT_PROVIDERS_LOCK``) reads a static lock file instead of the
@@ -129,7 +166,8 @@ class Host:
             return locked_detection(lock_path, system, overrides, only, start)
 
         store = DetectionCache.for_detection(system, cache, is_live(system))
-        plan = Plan.make(self.registry, system, overrides, only, timeout)
+        third = bool(self.third.records)
+        plan = Plan.make(self.registry, system, overrides, only, timeout, third_party=third)
         # Vendor force variables are checked before anything runs (a bad value is a usage error).
         forced = {reg.provider.namespace: read_forced(reg.provider, system) for reg in plan.to_run}
         skip = {
@@ -137,14 +175,30 @@ class Host:
             for reg in plan.to_run
             if covers_every_feature(reg.provider, forced[reg.provider.namespace])
         }
-        isolated = self.registry.third_party if isolate else _never
-        answers = gather(plan, system, store, refresh=refresh, isolated=isolated, skip=skip)
+        # Third-party children start first, so they run while the built-ins probe.
+        runs = (
+            self.third.start(
+                system,
+                plan.deadline,
+                wanted=plan.wanted,
+                skip=[*plan.taken, *overrides.disabled],
+                store=store,
+                refresh=refresh,
+            )
+            if third
+            else None
+        )
+        answers = gather(plan, system, store, refresh=refresh, skip=skip)
         rows = [
             step.decided
             or _overridden(answers[step.reg.provider.namespace], step.reg, forced, overrides)
             for step in plan.steps
         ]
-        rows, shadowed = plan.finish(rows, overrides)
+        declared: List[str] = []
+        if runs is not None:
+            rows += _third_party_rows(runs.rows(plan.taken), overrides, plan.wanted, forced)
+            declared = [p.namespace for p in runs.declared]
+        rows, shadowed = plan.finish(rows, overrides, declared)
         return Detection(
             tuple(rows),
             (time.perf_counter() - start) * 1e3,
@@ -168,8 +222,24 @@ def _overridden(
     return overrides.apply(vendor, reg.provider)
 
 
-def _never(plugin: str) -> bool:
-    return False
+def _third_party_rows(
+    rows: Sequence[ThirdPartyRow],
+    overrides: Overrides,
+    wanted: Optional[Sequence[str]],
+    forced: Dict[str, Tuple[Forced, ...]],
+) -> List[ProviderResult]:
+    """Step 3 for the third-party plugins' checked rows, exactly as for ours."""
+    applied = []
+    for row in rows:
+        result = row.result
+        if wanted is not None and result.namespace not in wanted:
+            continue
+        if result.status == "disabled":
+            result = replace(result, reason=f"disabled by {overrides.disabled_origin}")
+        elif row.forced:
+            forced[result.namespace] = row.forced
+        applied.append(overrides.apply(result, row.provider))
+    return applied
 
 
 _DEFAULT_HOST: Optional[Host] = None

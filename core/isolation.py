@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from .children import BoundedChild, ChildOutputTooLarge, ChildTimeout
 from .native import CHILD_SOURCE
@@ -23,29 +23,24 @@ __all__ = ["IsolatedRun"]
 
 
 class IsolatedRun:
-    """One third-party provider detecting in a child process.
+    """One plugin's code running in a child process, under a deadline.
 
-    ``target`` is the child-side function (``module:function``) called with
-    ``(entry_point, namespace, machine)``; it returns ``{"result": ..., "env": ...}``.
-    The default runs a ``variant_providers`` plugin; standard ``variant_plugins``
-    plugins have their own (:mod:`variant_providers.standard_child`).
+    ``target`` is the child-side function (``module:function``), called with
+    ``args`` (plain JSON) in a fresh interpreter; what it returns comes back
+    as plain JSON.  ``variant_providers`` plugins run
+    :func:`variant_providers.third_party_child.child_plugin`, standard
+    ``variant_plugins`` plugins :func:`variant_providers.standard_child.child_query`.
     """
 
     def __init__(
         self,
-        entry_point: str,
-        namespace: str,
-        machine: Optional[str],
+        target: str,
+        args: Sequence[Any],
         timeout: float,
-        env: Optional[Dict[str, str]] = None,
-        *,
-        target: str = "variant_providers.provider_child:child_detect",
+        env: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.entry_point = entry_point
-        self.namespace = namespace
         self.timeout = timeout
         self.started = time.perf_counter()
-        args = [entry_point, namespace, machine]
         argv = [
             sys.executable,
             "-I",
@@ -54,7 +49,7 @@ class IsolatedRun:
             CHILD_SOURCE,
             target,
             json.dumps(sys.path),
-            json.dumps(args),
+            json.dumps(list(args)),
         ]
         self.error: Optional[str] = None
         self.child: Optional[BoundedChild] = None
@@ -63,13 +58,11 @@ class IsolatedRun:
         except OSError as exc:
             self.error = f"cannot start a child process ({exc})"
 
-    def result(self) -> Dict[str, Any]:
-        """Wait (until the deadline) and return the outcome as a dict.
+    def answer(self) -> Dict[str, Any]:
+        """Wait (until the deadline): ``{"status": "ok", "answer": <what target returned>}``.
 
-        Keys: ``status`` plus either ``result`` (the provider result as
-        produced by ``ProviderResult.to_dict``) and ``env`` (the variables it
-        read), or ``error``.  A child that finished while we waited for
-        another provider is read even though the deadline has passed.
+        Otherwise ``status`` is ``error`` or ``timeout`` and ``error`` says why.
+        The answer is plain JSON, not yet checked: that is the caller's job.
         """
         if self.child is None:
             return {"status": "error", "error": self.error or "not started"}
@@ -88,11 +81,26 @@ class IsolatedRun:
                 "status": "error",
                 "error": f"provider process ended without an answer ({detail[:500]})",
             }
-        ok = answer.get("ok") if isinstance(answer, dict) else None
-        if isinstance(ok, dict) and isinstance(ok.get("result"), dict):
-            return {"status": "ok", "result": ok["result"], "env": ok.get("env")}
+        if isinstance(answer, dict) and "ok" in answer:
+            return {"status": "ok", "answer": answer["ok"]}
         message = answer.get("error") if isinstance(answer, dict) else None
         return {
             "status": "error",
-            "error": str(message or "malformed answer from provider process"),
+            "error": str(message or "malformed answer from provider process")[:1000],
         }
+
+    def result(self) -> Dict[str, Any]:
+        """Wait (until the deadline) and return the outcome as a dict.
+
+        Keys: ``status`` plus either ``result`` (the provider result as
+        produced by ``ProviderResult.to_dict``) and ``env`` (the variables it
+        read), or ``error``.  A child that finished while we waited for
+        another provider is read even though the deadline has passed.
+        """
+        outcome = self.answer()
+        if outcome["status"] != "ok":
+            return outcome
+        ok = outcome["answer"]
+        if isinstance(ok, dict) and isinstance(ok.get("result"), dict):
+            return {"status": "ok", "result": ok["result"], "env": ok.get("env")}
+        return {"status": "error", "error": "malformed answer from provider process"}

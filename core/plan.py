@@ -5,14 +5,16 @@ A detection first settles everything that needs no probe: the providers
 rows decided by policy alone (an invalid or repeated namespace, a disabled
 provider), the one deadline every probe shares, and whether the standard
 ``variant_plugins`` children start.  Its last step (:meth:`Plan.finish`)
-joins the standard plugins' rows and the rows no provider produced.
+joins the standard plugins' rows and the rows no provider produced, and
+checks *only=* and the disabled names against the namespaces third-party
+plugins declared.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .deadline import Deadline
 from .model import is_valid_name
@@ -69,6 +71,11 @@ class Plan:
     limit: float
     deadline: Deadline
     standard: Optional[StandardRuns]
+    #: Valid namespaces of the in-process providers, and the plugin of each:
+    #: a third-party plugin cannot claim them.
+    taken: Mapping[str, str]
+    #: Whether third-party plugins run (their namespaces are known after).
+    third_party: bool = False
 
     @classmethod
     def make(
@@ -78,6 +85,8 @@ class Plan:
         overrides: Overrides,
         only: Optional[Iterable[str]],
         timeout: Optional[float],
+        *,
+        third_party: bool = False,
     ) -> Plan:
         """Plan a detection of *system*; raises :class:`UnknownNamespace` for a bad *only*."""
         found, failures = registry.providers()
@@ -93,7 +102,7 @@ class Plan:
                 o.namespace for o in overrides.features
             }
             missing = [ns for ns in wanted if ns not in known]
-            if missing and not standard_ok:
+            if missing and not standard_ok and not third_party:
                 raise _unknown(missing, known)
         limit = (
             timeout
@@ -106,8 +115,12 @@ class Plan:
         names = [r.provider.namespace for r in found]
         if standard_ok and plugins is not None and (wanted is None or missing):
             standard = plugins.start(limit)
-        else:  # with standard plugins running, their namespaces count too (see finish)
+        elif not third_party:  # else the plugins' namespaces count too (see finish)
             check_names(overrides.disabled, names, DISABLE_VAR, "provider")
+        taken: Dict[str, str] = {}
+        for reg in found:
+            if is_valid_name(reg.provider.namespace):
+                taken.setdefault(reg.provider.namespace, reg.plugin)
         steps = [Planned(reg, decided) for reg, decided in _decide(found, wanted, overrides)]
         return cls(
             tuple(steps),
@@ -120,6 +133,8 @@ class Plan:
             limit,
             deadline,
             standard,
+            taken,
+            third_party,
         )
 
     @property
@@ -128,17 +143,22 @@ class Plan:
         return [step.reg for step in self.steps if step.decided is None]
 
     def finish(
-        self, rows: List[ProviderResult], overrides: Overrides
+        self, rows: List[ProviderResult], overrides: Overrides, declared: Sequence[str] = ()
     ) -> Tuple[List[ProviderResult], List[ProviderResult]]:
-        """The final rows and the shadowed ones: standard plugins, override-only, failures."""
+        """The final rows and the shadowed ones: standard plugins, override-only, failures.
+
+        *declared*: the namespaces third-party plugins declared (they may be
+        named by *only=* and the disabled list).
+        """
         shadowed: List[ProviderResult] = []
         if self.standard is not None:
             rows, shadowed = self.standard.merge(rows, overrides, self.wanted)
+        if self.standard is not None or self.third_party:
             answered = {r.namespace for r in rows}
             if any(ns not in answered for ns in self.missing):
                 unanswered = [ns for ns in self.missing if ns not in answered]
                 raise _unknown(unanswered, self.known | answered)
-            names = [*self.found, *answered]
+            names = [*self.found, *declared, *answered]
             check_names(overrides.disabled, names, DISABLE_VAR, "provider")
         rows += overrides.unprovided(rows, self.wanted)
         if self.wanted is None:

@@ -10,12 +10,23 @@ detection path.
 The shape follows variantlib 0.2.2's ``PluginType`` protocol (class methods,
 ``all_properties_compatible``), plus the ``namespace`` attribute older hosts
 and uv's prototype read.
+
+A third-party provider's plugin-API object (the provider template's
+``Plugin``) names its plugin module; that module is imported, and its
+``detect`` and catalogue run, only in a child process under the detection's
+deadline, exactly as for an installed entry point.  The installer's process
+runs none of its code.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import types
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, Optional, Type
+
+from .entrypoints import EntryPointRecord
 
 __all__ = ["PluginBase", "PluginConfig", "plugin_class"]
 
@@ -29,16 +40,36 @@ class PluginConfig:
     multi_value: bool
 
 
-_HOSTS: Dict[int, Any] = {}
+_HOSTS: Dict[Any, Any] = {}
 
 
-def _host_for(plugin: Optional[object]) -> Any:
+def _isolated(namespace: str, module: str) -> EntryPointRecord:
+    """*module* as an entry point run in a child; its file's stat stands for a version.
+
+    (Reinstalling the provider rewrites the file, so a cached answer of the
+    old code is not reused.)
+    """
+    try:  # finds the file without running it (a parent package is imported, as it was)
+        found = importlib.util.find_spec(module)
+        stat = os.stat(found.origin) if found is not None and found.origin else None
+    except (ImportError, ValueError, OSError):
+        stat = None
+    stamp = f"{stat.st_mtime_ns}-{stat.st_size}" if stat is not None else ""
+    return EntryPointRecord(namespace, module, module.partition(".")[0], version=stamp)
+
+
+def _host_for(plugin: Optional[object], namespace: str) -> Any:
     from .host import Host
 
-    key = id(plugin)
+    if isinstance(plugin, types.ModuleType):
+        plugin = plugin.__name__  # a provider package's module: third-party code
+    key = (namespace, plugin) if isinstance(plugin, str) else id(plugin)
     if key not in _HOSTS:
         if plugin is None:
             _HOSTS[key] = Host(entry_points=False)
+        elif isinstance(plugin, str):
+            record = _isolated(namespace, plugin)
+            _HOSTS[key] = Host(builtins=False, entry_points=False, third_party=[record])
         else:
             _HOSTS[key] = Host(builtins=False, entry_points=False, plugins=[plugin])
     return _HOSTS[key]
@@ -56,13 +87,14 @@ class PluginBase:
     namespace: ClassVar[str] = ""
     #: Values depend on the machine: not usable as build-time static data.
     all_properties_compatible: ClassVar[bool] = False
-    #: The plugin whose hook yields the provider; ``None`` for the built-ins.
+    #: The plugin whose hook yields the provider: ``None`` for the built-ins, a
+    #: module name (or module) for a provider package, run in a child process.
     _plugin: ClassVar[Optional[object]] = None
 
     @classmethod
     def get_supported_configs(cls) -> List[PluginConfig]:
         """What this machine supports, most preferred first (cached, overridable)."""
-        detection = _host_for(cls._plugin).detect(only=[cls.namespace])
+        detection = _host_for(cls._plugin, cls.namespace).detect(only=[cls.namespace])
         result = detection.get(cls.namespace)
         if result is None or result.status not in ("ok", "override"):
             return []
@@ -71,9 +103,9 @@ class PluginBase:
     @classmethod
     def get_all_configs(cls) -> List[PluginConfig]:
         """Every feature and value the provider can ever emit."""
-        found, _ = _host_for(cls._plugin).providers()
-        for registered in found:
-            provider = registered.provider
+        host = _host_for(cls._plugin, cls.namespace)
+        found, _ = host.providers()
+        for provider in [r.provider for r in found] + host.third_party_providers():
             if provider.namespace == cls.namespace and provider.all_configs is not None:
                 return _convert(provider.all_configs())
         return []
@@ -82,8 +114,11 @@ class PluginBase:
 def plugin_class(namespace: str, plugin: Optional[object] = None) -> Type[PluginBase]:
     """Build the plugin-API class for *namespace*.
 
-    *plugin* is the module (or object) whose ``variant_providers`` hook
-    yields the provider; ``None`` means the built-in provider of that name.
+    *plugin* names the module whose ``variant_providers`` hook yields the
+    provider (``"acme_variant_provider.plugin"``, or the module itself): it
+    runs in a child process, never here.  ``None`` means the built-in
+    provider of that name; any other object is the caller's own plugin,
+    run in-process.
     """
     doc = f"The ``{namespace}`` provider as a PEP 817/825 installer plugin."
     attributes = {"namespace": namespace, "_plugin": plugin, "__doc__": doc}

@@ -3,9 +3,11 @@
 pluggy does the registration; the registry adds what pluggy deliberately
 leaves to its hosts:
 
-* **isolation of failures** — an entry point that fails to import or a hook
-  that raises becomes a :class:`~variant_providers.records.PluginFailure`
-  (one row with a reason); every other plugin still registers.
+* **isolation of failures** — an in-process plugin that fails to load or a
+  hook that raises becomes a :class:`~variant_providers.records.PluginFailure`
+  (one row with a reason); every other plugin still registers.  Entry points
+  are never imported here: they are metadata until a detection runs their
+  code in children (:mod:`variant_providers.third_party`).
 * **order** — built-in providers first (GPU vendors, then CPUs), then
   in-process plugins, then third-party ones in entry-point order, so the
   report reads the same way on every run.
@@ -25,7 +27,7 @@ import pluggy
 
 from . import hookspecs
 from .cache import DetectionCache
-from .entrypoints import discover, load
+from .entrypoints import EntryPointRecord, discover
 from .policy import PLUGINS_VAR, plugin_policy
 from .provider import Provider
 from .providers import BUILTIN_PROVIDERS
@@ -83,10 +85,6 @@ class Registry:
         """Whether a plugin of that name is registered (or blocked)."""
         return self.pm.get_plugin(name) is not None or self.pm.is_blocked(name)
 
-    def third_party(self, plugin: str) -> bool:
-        """Whether *plugin* came from an entry point (and so runs in a child process)."""
-        return self.entry_points is not None and plugin in self.entry_points.loaded
-
     def providers(self) -> Tuple[List[Registered], List[PluginFailure]]:
         """Ask every plugin for its providers, each call isolated."""
         found: List[Registered] = []
@@ -123,8 +121,11 @@ class EntryPointPlugins:
     messages name it.  ``remember`` keeps the list of installed entry points
     beside the detection cache (see :mod:`variant_providers.entrypoints`).
     After :meth:`load_into`: ``report`` lists every plugin and what became of
-    it, ``loaded`` the entry points registered, ``standard`` the standard
-    plugins found, ``problem`` a policy naming a plugin that is not installed.
+    it, ``plugins`` the ``variant_providers`` entry points allowed to run (as
+    metadata: their code runs only in children, see
+    :class:`~variant_providers.third_party_runs.ThirdPartyPlugins`),
+    ``standard`` the standard plugins found, ``problem`` a policy naming a
+    plugin that is not installed.
     """
 
     def __init__(self, policy: Optional[str], origin: str, *, remember: bool) -> None:
@@ -132,7 +133,7 @@ class EntryPointPlugins:
         self.origin = origin
         self.remember = remember
         self.report: List[Dict[str, str]] = []
-        self.loaded: set[str] = set()
+        self.plugins: List[EntryPointRecord] = []
         self.standard: Optional[StandardPlugins] = None
         self.problem: Optional[str] = None
 
@@ -146,7 +147,7 @@ class EntryPointPlugins:
         return cls(policy, origin, remember=remember)
 
     def load_into(self, registry: Registry) -> None:
-        """Discover the entry points, apply the policy, register the allowed ones."""
+        """Discover the entry points (metadata only) and apply the policy."""
         allowed, denied = plugin_policy(self.policy)
         try:
             store = DetectionCache.from_environ(os.environ) if self.remember else None
@@ -174,10 +175,8 @@ class EntryPointPlugins:
             if ep.name in denied or (allowed is not None and ep.name not in allowed):
                 self.report.append({**row, "state": f"blocked by {self.origin}"})
                 continue
-            if registry.has(ep.name):
+            if registry.has(ep.name) or any(p.name == ep.name for p in self.plugins):
                 continue
-            loaded = registry.register(lambda value=ep.value: load(value), ep.name)
-            if loaded:
-                self.loaded.add(ep.name)
-            self.report.append({**row, "state": "loaded" if loaded else "failed to import"})
+            self.plugins.append(ep)  # never imported here: its code runs in its child
+            self.report.append({**row, "state": "runs in a child process"})
         self.report += standard.report

@@ -17,13 +17,13 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .model import FeatureConfig, InvalidFeatureConfig
 from .provider import Provider, ProviderOutput
-from .records import ChildOutcome, ProviderResult, Registered, check_status, from_probe, one_line
+from .records import ProviderResult, Registered, check_status, from_probe, one_line
 from .system import DEFAULT_TIMEOUT, CommandResult, System, SystemProxy
 from .trace import traced
 
 __all__ = [
     "EnvRead",
-    "from_child",
+    "coerce_features",
     "run_provider",
     "run_side_by_side",
     "run_tracked",
@@ -43,13 +43,13 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
         raw = provider.detect(system)
         provenance: Dict[str, str] = {}
         if isinstance(raw, ProviderOutput):
-            features = _coerce_features(raw.features)
+            features = coerce_features(raw.features)
             info = _json_safe(raw.info)
             status = check_status(raw.status or ("ok" if features else "not-detected"))
             reason = raw.reason
             provenance = _provenance(raw.sources or info.get("source"), features)
         else:
-            features = _coerce_features(raw)
+            features = coerce_features(raw)
             info, reason = {}, ""
             status = "ok" if features else "not-detected"
         if status in ("ok", "override") and not features:
@@ -113,7 +113,7 @@ def _provenance(sources: Any, features: Sequence[FeatureConfig]) -> Dict[str, st
     return {str(k): from_probe(str(v)) for k, v in sources.items() if isinstance(v, (str, int))}
 
 
-def _coerce_features(raw: Any) -> Tuple[FeatureConfig, ...]:
+def coerce_features(raw: Any) -> Tuple[FeatureConfig, ...]:
     """Validate what ``detect`` returned; raise ``ValueError`` saying what is wrong."""
     if isinstance(raw, (str, bytes)) or not isinstance(raw, Iterable):
         raise ValueError(
@@ -185,19 +185,3 @@ def run_side_by_side(
     with ThreadPoolExecutor(max_workers=len(regs)) as pool:
         futures = {r.provider.namespace: pool.submit(run_tracked, r, system) for r in regs}
     return {ns: future.result() for ns, future in futures.items()}
-
-
-def from_child(reg: Registered, outcome: ChildOutcome) -> ProviderResult:
-    """The result of a provider that ran in a child process, validated like any other."""
-    provider = reg.provider
-    if outcome.result is not None:
-        try:
-            result = ProviderResult.from_dict(outcome.result)
-        except (KeyError, TypeError, ValueError) as exc:
-            return error_result(
-                provider, reg.plugin, f"invalid result from provider process: {exc}"
-            )
-        return replace(result, plugin=reg.plugin, version=provider.version)
-    return replace(
-        error_result(provider, reg.plugin, outcome.error or "failed"), status=outcome.status
-    )

@@ -148,8 +148,7 @@ class StandardRuns:
         self.choices = choices
         self.origin = origin
         self.runs: List[Tuple[EntryPointRecord, IsolatedRun]] = [
-            (p, IsolatedRun(p.value, p.name, p.distribution, timeout, target=_CHILD))
-            for p in plugins
+            (p, IsolatedRun(_CHILD, [p.value, p.name, p.distribution], timeout)) for p in plugins
         ]
 
     def rows(self) -> List[ProviderResult]:

@@ -270,6 +270,16 @@ class LiveSystem:
         return f"LiveSystem(root={self._root!r})"
 
     @property
+    def root(self) -> str:
+        """The directory file paths are read under (``/`` for the machine itself)."""
+        return self._root
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment detection reads, also that of every child it starts."""
+        return self._environ
+
+    @property
     def source(self) -> str:
         """How reports name this machine."""
         return "live" if self._root in ("", "/") else f"live, root {self._root}"

@@ -126,3 +126,86 @@ def run_parent(code: str, env: Optional[Dict[str, str]] = None, timeout: float =
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
+
+
+#: Answer a forged plugin child writes instead of its own: ``nvidia`` values on any machine.
+FORGED_NVIDIA = {
+    "namespace": "nvidia",
+    "status": "ok",
+    "features": [{"name": "sm_arch", "values": ["100_real"], "multi_value": True}],
+}
+
+_PROVIDER = (
+    "from variant_providers import FeatureConfig, Provider, hookimpl\n"
+    "@hookimpl\n"
+    "def variant_providers():\n"
+    "    yield Provider({name!r}, lambda system: [FeatureConfig('g', ['a'])]{extra})\n"
+)
+
+#: Third-party plugins that attack the process that loads them, by entry-point name:
+#: module source (``{name}`` is the entry-point name) and what their one row must say.
+IMPORT_ATTACKS: Dict[str, Dict[str, str]] = {
+    "hang_import": {"source": "import time\ntime.sleep(60)\n", "status": "timeout"},
+    "exit_import": {"source": "raise SystemExit(7)\n", "status": "error", "reason": "SystemExit"},
+    "print_import": {
+        "source": "import os\nprint('banner of a vendor SDK')\nos.write(1, b'raw noise\\n')\n"
+        + _PROVIDER.format(name="print_import", extra=""),
+        "status": "ok",
+    },
+    "patch_json": {
+        "source": "import json\n"
+        "_forged = {'ok': {'declared': [{'namespace': 'nvidia', 'description': '',"
+        " 'version': '', 'all_configs': None, 'fingerprint': None}],"
+        f" 'results': {{'nvidia': {{'result': {FORGED_NVIDIA!r}, 'env': {{}}}}}}}}}}\n"
+        "_real = json.dumps\n"
+        "json.dumps = lambda *a, **k: _real(_forged)\n"
+        "json.loads = lambda *a, **k: {'providers': []}\n",
+        "status": "error",
+        "reason": "already provided by builtin:nvidia",
+    },
+    "forged": {
+        "source": _PROVIDER.format(name="nvidia", extra=""),
+        "status": "error",
+        "reason": "already provided by builtin:nvidia",
+    },
+    "forged_result": {
+        "source": "import variant_providers.third_party_child as child\n"
+        f"child._detect = lambda reg, system: {{'result': {FORGED_NVIDIA!r}, 'env': {{}}}}\n"
+        + _PROVIDER.format(name="forged_result", extra=""),
+        "status": "error",
+        "reason": "a result for namespace 'nvidia'",
+    },
+    "hostile_hash": {
+        "source": "class Namespace:\n"
+        "    def __hash__(self):\n"
+        "        raise SystemExit(9)\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "from variant_providers import Provider, hookimpl\n"
+        "@hookimpl\n"
+        "def variant_providers():\n"
+        "    yield Provider(Namespace(), lambda system: [])\n",
+        "status": "error",
+        "reason": "not a string",
+    },
+    "hook_raises": {
+        "source": "from variant_providers import hookimpl\n"
+        "@hookimpl\n"
+        "def variant_providers():\n"
+        "    raise RuntimeError('vendor SDK missing')\n",
+        "status": "error",
+        "reason": "vendor SDK missing",
+    },
+    "fingerprint_hangs": {
+        "source": "import time\n"
+        + _PROVIDER.format(
+            name="fingerprint_hangs", extra=", fingerprint=lambda system: time.sleep(60)"
+        ),
+        "status": "ok",
+    },
+    "all_configs_hangs": {
+        "source": "import time\n"
+        + _PROVIDER.format(name="all_configs_hangs", extra=", all_configs=lambda: time.sleep(60)"),
+        "status": "timeout",
+    },
+}

@@ -21,18 +21,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Set
+from typing import Any, Dict, List, Set
 
 import pytest
 
 from .conftest import write_distribution
 from .hostile import (
+    IMPORT_ATTACKS,
     PEAK_RSS_SOURCE,
     RSS_LIMIT_KB,
     STDERR_FLOOD,
     orphan_source,
     python_argv,
     read_pid,
+    run_parent,
     wait_gone,
 )
 
@@ -191,3 +193,122 @@ def test_hostile_plugins_are_contained(tmp_path: Path) -> None:
     }
     assert outside == set(), "written outside the cache directory and the lock path"
     assert json.loads(lock.read_text())["format"] == "variant-providers-lock"
+
+
+# -- plugins that attack the process loading them -------------------------------------
+
+#: Ten children start at once on what may be a loaded 2-core machine.
+ATTACK_TIMEOUT = 3.0
+
+
+@pytest.fixture
+def attack_site(tmp_path: Path) -> Path:
+    """Every plugin of :data:`IMPORT_ATTACKS`, installed as its own distribution."""
+    site = tmp_path / "attack-site"
+    for name, attack in IMPORT_ATTACKS.items():
+        module = f"vp_attack_{name}"
+        write_distribution(
+            site,
+            f"attack_{name}",
+            f"[variant_providers]\n{name} = {module}\n",
+            {module: attack["source"]},
+        )
+    return site
+
+
+def _attack_env(site: Path, tmp_path: Path) -> Dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "VARIANT_PROVIDERS_CACHE_DIR": str(tmp_path / "attack-cache"),
+    }
+
+
+def _cli(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "variant_providers", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def _builtin_features(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {r["namespace"]: r["features"] for r in rows if r["plugin"].startswith("builtin:")}
+
+
+def _check_attack_rows(rows: List[Dict[str, Any]]) -> None:
+    """Each attack is exactly one row, with the status and reason it must have."""
+    for name, attack in IMPORT_ATTACKS.items():
+        mine = [r for r in rows if r["plugin"] == name]
+        assert len(mine) == 1, (name, mine)
+        row = mine[0]
+        assert row["status"] == attack["status"], (name, row)
+        if attack["status"] != "ok":
+            assert attack.get("reason", "no answer within") in row["error"], (name, row)
+
+
+def test_plugins_attacking_their_loader_change_nothing_of_report(
+    attack_site: Path, tmp_path: Path
+) -> None:
+    env = _attack_env(attack_site, tmp_path)
+    args = ["report", "--json", "--timeout", str(ATTACK_TIMEOUT)]
+    baseline = _cli([*args, "--no-plugins"], env, tmp_path)
+    attacked = _cli(args, env, tmp_path)
+    assert baseline.returncode == 0, baseline.stderr
+    assert attacked.returncode == 0, attacked.stderr
+    doc = json.loads(attacked.stdout, parse_constant=_strict)  # nothing else on stdout
+    clean = json.loads(baseline.stdout)
+    assert _builtin_features(doc["providers"]) == _builtin_features(clean["providers"])
+    nvidia = [p for p in doc["properties"] if p.startswith("nvidia ::")]
+    assert nvidia == [p for p in clean["properties"] if p.startswith("nvidia ::")]
+    assert "nvidia :: sm_arch :: 100_real" not in doc["properties"]
+    _check_attack_rows(doc["providers"])
+    assert doc["duration_ms"] < (ATTACK_TIMEOUT + 1.0) * 1e3
+
+
+def test_plugins_attacking_their_loader_change_nothing_of_detect(
+    attack_site: Path, tmp_path: Path
+) -> None:
+    code = (
+        "from variant_providers import detect\n"
+        f"d = detect(timeout={ATTACK_TIMEOUT}, cache=False)\n"
+        "result = {'rows': [r.to_dict() for r in d.providers],\n"
+        "          'properties': [str(p) for p in d.properties]}\n"
+    )
+    env = _attack_env(attack_site, tmp_path)
+    attacked = run_parent(code, env)["result"]
+    clean = run_parent(code, {**env, "VARIANT_PROVIDERS_PLUGINS": "none"})["result"]
+    assert _builtin_features(attacked["rows"]) == _builtin_features(clean["rows"])
+    assert [p for p in attacked["properties"] if p in clean["properties"]] == clean["properties"]
+    assert "nvidia :: sm_arch :: 100_real" not in attacked["properties"]
+    _check_attack_rows(attacked["rows"])
+
+
+def test_plugins_attacking_their_loader_change_nothing_of_record(
+    attack_site: Path, tmp_path: Path
+) -> None:
+    env = _attack_env(attack_site, tmp_path)
+    recorded = _cli(
+        ["record", str(tmp_path / "rec"), "--timeout", str(ATTACK_TIMEOUT)], env, tmp_path
+    )
+    clean = _cli(
+        ["record", str(tmp_path / "clean"), "--timeout", str(ATTACK_TIMEOUT)],
+        {**env, "VARIANT_PROVIDERS_PLUGINS": "none"},
+        tmp_path,
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert clean.returncode == 0, clean.stderr
+    assert "banner" not in recorded.stdout and "raw noise" not in recorded.stdout
+    reported = json.loads((tmp_path / "rec" / "machine.json").read_text())["reported"]
+    baseline = json.loads((tmp_path / "clean" / "machine.json").read_text())["reported"]
+    assert reported["properties"][: len(baseline["properties"])] == baseline["properties"]
+    assert "nvidia :: sm_arch :: 100_real" not in reported["properties"]
+    for namespace, status in baseline["status"].items():
+        assert reported["status"][namespace] == status, namespace
+    for name, attack in IMPORT_ATTACKS.items():
+        assert reported["status"].get(name, attack["status"]) == attack["status"], name
