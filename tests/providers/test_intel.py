@@ -39,28 +39,24 @@ from variant_providers.providers.intel.tables import (
     parse_ip,
 )
 from variant_providers.replay import RecordingSystem, ReplaySystem
-from variant_providers.system import CommandResult, LiveSystem, NativeFacade
+from variant_providers.system import LiveSystem
+from variant_providers.testing import FakeSystem
 
 from ..conftest import FIXTURE_MACHINES, MachineFactory
 
 UNINITIALIZED = 0x78000001
 
 
-class Probe(ReplaySystem):
-    """A replay that counts native calls and commands (detection must be cheap)."""
+class Probe(FakeSystem):
+    """A recorded machine that names its native calls and commands (detection must be cheap)."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.native_calls: List[str] = []
-        self.commands: List[Sequence[str]] = []
+    @property
+    def native_calls(self) -> List[str]:
+        return self.asked("native")
 
-    def native(self, facade: NativeFacade) -> Any:
-        self.native_calls.append(facade.name)
-        return super().native(facade)
-
-    def run(self, argv: Sequence[str], timeout: float = 5.0) -> CommandResult:
-        self.commands.append(argv)
-        return super().run(argv, timeout)
+    @property
+    def commands(self) -> List[str]:
+        return self.asked("run")
 
 
 def _pci(address: str, device: int, driver: Optional[str], cls: int = 0x030000) -> Dict[str, Any]:
