@@ -28,12 +28,16 @@ def fingerprint_of(
     listings: Iterable[str] = (),
     exists: Iterable[str] = (),
     lines: Iterable[tuple[str, str]] = (),
+    *,
+    entries: Iterable[tuple[str, str]] = (),
 ) -> str:
     """A digest of the given machine facts; unreadable ones count as a fact too.
 
     ``lines`` takes ``(path, prefix)`` pairs and keeps only the first line of
     the file starting with *prefix* — for files such as ``/proc/cpuinfo`` whose
-    other lines (clock speeds) change all the time.
+    other lines (clock speeds) change all the time.  ``entries`` takes
+    ``(directory, name)`` pairs: the file *name* in every entry of
+    *directory* (``/sys/class/acme/*/generation``), and the listing itself.
     """
     parts: List[str] = []
     for path in files:
@@ -55,6 +59,18 @@ def fingerprint_of(
             continue
         found = next((ln for ln in text.splitlines() if ln.startswith(prefix)), "")
         parts.append(f"p:{path}:{prefix}={found.strip()}")
+    for directory, name in entries:
+        try:
+            listed = system.listdir(directory)
+        except OSError as exc:
+            parts.append(f"d:{directory}!{exc.errno}")
+            continue
+        for entry in listed:
+            path = f"{directory.rstrip('/')}/{entry}/{name}"
+            try:
+                parts.append(f"d:{path}={system.read_text(path).strip()}")
+            except OSError as exc:
+                parts.append(f"d:{path}!{exc.errno}")
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -71,10 +87,10 @@ class FileFingerprint:
     The spec's shape (stored in the cache; keep it stable)::
 
         {"files": [path, ...], "listings": [path, ...], "exists": [path, ...],
-         "lines": [[path, prefix], ...]}
+         "lines": [[path, prefix], ...], "entries": [[directory, name], ...]}
     """
 
-    __slots__ = ("exists", "files", "lines", "listings")
+    __slots__ = ("entries", "exists", "files", "lines", "listings")
 
     def __init__(
         self,
@@ -82,14 +98,18 @@ class FileFingerprint:
         listings: Iterable[str] = (),
         exists: Iterable[str] = (),
         lines: Iterable[Tuple[str, str]] = (),
+        entries: Iterable[Tuple[str, str]] = (),
     ) -> None:
         self.files = tuple(files)
         self.listings = tuple(listings)
         self.exists = tuple(exists)
         self.lines = tuple((str(p), str(prefix)) for p, prefix in lines)
+        self.entries = tuple((str(d), str(name)) for d, name in entries)
 
     def __call__(self, system: System) -> str:
-        return fingerprint_of(system, self.files, self.listings, self.exists, self.lines)
+        return fingerprint_of(
+            system, self.files, self.listings, self.exists, self.lines, entries=self.entries
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FileFingerprint) and self.spec() == other.spec()
@@ -107,26 +127,36 @@ class FileFingerprint:
             "listings": list(self.listings),
             "exists": list(self.exists),
             "lines": [list(pair) for pair in self.lines],
+            "entries": [list(pair) for pair in self.entries],
         }
 
     @classmethod
     def from_spec(cls, spec: Any) -> FileFingerprint:
         """Rebuild one from :meth:`spec` output; ``ValueError`` for anything else."""
-        if not isinstance(spec, dict) or set(spec) - {"files", "listings", "exists", "lines"}:
+        if not isinstance(spec, dict) or set(spec) - {*_PATHS, *_PAIRS}:
             raise ValueError("a fingerprint spec is an object of files/listings/exists/lines")
-        paths = {k: spec.get(k, []) for k in ("files", "listings", "exists")}
-        lines = spec.get("lines", [])
+        paths = {k: spec.get(k, []) for k in _PATHS}
         if not all(
             isinstance(v, list) and all(isinstance(p, str) for p in v) for v in paths.values()
         ):
             raise ValueError("fingerprint paths must be lists of strings")
-        if not isinstance(lines, list) or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
-            for pair in lines
+        pairs = {k: spec.get(k, []) for k in _PAIRS}
+        if not all(
+            isinstance(v, list)
+            and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in v
+            )
+            for v in pairs.values()
         ):
-            raise ValueError("fingerprint lines must be [path, prefix] pairs")
-        pairs = [(p[0], p[1]) for p in lines]
-        return cls(paths["files"], paths["listings"], paths["exists"], pairs)
+            raise ValueError("fingerprint lines and entries must be pairs of strings")
+        lines, entries = ([(p[0], p[1]) for p in pairs[k]] for k in _PAIRS)
+        return cls(paths["files"], paths["listings"], paths["exists"], lines, entries)
+
+
+#: The keys of a spec holding paths, and those holding pairs of strings.
+_PATHS = ("files", "listings", "exists")
+_PAIRS = ("lines", "entries")
 
 
 def file_fingerprint(
@@ -134,6 +164,7 @@ def file_fingerprint(
     listings: Iterable[str] = (),
     exists: Iterable[str] = (),
     lines: Iterable[Tuple[str, str]] = (),
+    entries: Iterable[Tuple[str, str]] = (),
 ) -> FileFingerprint:
     """A declarative ``Provider.fingerprint`` over fixed paths (see :class:`FileFingerprint`)."""
-    return FileFingerprint(files, listings, exists, lines)
+    return FileFingerprint(files, listings, exists, lines, entries)

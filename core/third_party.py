@@ -30,7 +30,7 @@ file per entry point (``third-party-<sha256(name)[:16]>.json`` in the cache
 directory), holds beside the usual ``format``/``key``/``created``/``ttl``::
 
     {"plugin": {"name", "value", "distribution", "version"},
-     "answer": <the child's answer, see variant_providers.third_party_child>,
+     "result": <the child's answer, see variant_providers.third_party_child>,
      "digests": {namespace: fingerprint digest computed from the spec}}
 """
 

@@ -19,6 +19,7 @@ from variant_providers.fingerprint import FileFingerprint, file_fingerprint
 from variant_providers.host import Host
 from variant_providers.plugin_api import plugin_class
 from variant_providers.replay import ReplaySystem
+from variant_providers.scaffold import new_provider
 from variant_providers.system import LiveSystem, SystemProxy
 from variant_providers.third_party import read_answer
 
@@ -193,6 +194,28 @@ def test_a_plugins_force_variable_is_expanded_in_its_child_and_reported(
     assert [list(f.values) for f in again.features] == [["g8"]], "a changed variable is a miss"
 
 
+def test_a_provider_made_from_the_template_is_cached_without_running_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "chip"
+    new_provider("chip", project)
+    monkeypatch.syspath_prepend(str(project / "src"))
+    root = tmp_path / "root"
+    device = root / "sys/class/chip/chip0"
+    device.mkdir(parents=True)
+    (device / "generation").write_text("2\n")
+    record = EntryPointRecord("chip", "chip_variant_provider.plugin", "chip", version="0.1.0")
+    host = Host(builtins=False, entry_points=False, third_party=[record])
+    first = host.detect(LiveSystem(root=str(root)), cache=True, timeout=TIMEOUT)["chip"]
+    second = host.detect(LiveSystem(root=str(root)), cache=True, timeout=TIMEOUT)["chip"]
+    assert first.status == "ok" and first.cache_age_s is None
+    assert second.cache_age_s is not None and second.features == first.features
+    (device / "generation").write_text("3\n")
+    third = host.detect(LiveSystem(root=str(root)), cache=True, timeout=TIMEOUT)["chip"]
+    assert third.cache_age_s is None and third.features != first.features
+    assert "chip_variant_provider.plugin" not in sys.modules
+
+
 # -- read_answer: what a parent accepts from a child -----------------------------------
 
 
@@ -279,6 +302,8 @@ def test_a_fingerprint_spec_round_trips_and_recomputes(tmp_path: Path) -> None:
     version.write_text("2\n")
     assert again(LiveSystem()) != before
     bad_specs: List[Any] = [{"files": [1]}, {"lines": [["a"]]}, {"other": []}, "files"]
+    entries = file_fingerprint(entries=[(str(tmp_path), "version")])
+    assert FileFingerprint.from_spec(entries.spec()) == entries
     for bad in bad_specs:
         with pytest.raises(ValueError, match="fingerprint"):
             FileFingerprint.from_spec(bad)

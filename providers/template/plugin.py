@@ -1,7 +1,7 @@
 """The ACME ``Provider`` record (entry point ``variant_providers``): data, no logic.
 
 Namespace, catalogue (:func:`.vocab.catalogue`), fingerprint
-(:func:`.sysfs.fingerprint`), and the detection entry point.
+(:data:`.sysfs.fingerprint`, declared data), and the detection entry point.
 """
 
 from __future__ import annotations
