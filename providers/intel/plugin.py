@@ -11,7 +11,8 @@ from variant_providers.provider import ForceVariable, Provider, lazy
 from variant_providers.system import System, find_libraries
 
 from . import vocab
-from .tables import INTEL_VENDOR_ID, WINDOWS_LOADER, ZE_LIBRARIES, library_dirs
+from .level_zero import WINDOWS_LOADER, ZE_LIBRARIES, library_dirs
+from .tables import INTEL_VENDOR_ID
 
 VERSION = "0.1.0"
 

@@ -32,8 +32,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from variant_providers.system import LibraryPlace, System
-
 __all__ = [
     "BASE_IP",
     "DEVICE_NAMES",
@@ -386,21 +384,5 @@ DEVICE_NAMES: Dict[int, str] = {
 }
 
 
-# -- where Level Zero lives -------------------------------------------------------------
-
 #: Intel's PCI vendor id.
 INTEL_VENDOR_ID = 0x8086
-LINUX_LOADER = "libze_loader.so.1"
-
-#: Where the Level Zero loader is on Windows (the GPU and NPU drivers install it;
-#: the name has no ``64``).  On Linux the loader is found by its soname.
-WINDOWS_LOADER = (LibraryPlace("SystemRoot", "System32/ze_loader.dll", "C:\\Windows"),)
-
-#: Shared objects whose install or upgrade changes what Level Zero answers:
-#: the loader and Intel's GPU driver behind it (compute-runtime).
-ZE_LIBRARIES = (LINUX_LOADER, "libze_intel_gpu.so.1")
-
-
-def library_dirs(system: System) -> Tuple[str, ...]:
-    arch = system.platform.arch
-    return (f"/usr/lib/{arch}-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")

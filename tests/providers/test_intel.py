@@ -19,12 +19,8 @@ from variant_providers.pci import PCI_DEVICES
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers import BUILTIN_PROVIDERS
 from variant_providers.providers.intel import native, plugin
-from variant_providers.providers.intel.detect import (
-    FORCE_VARIABLE,
-    LEVEL_ZERO,
-    detect,
-    result_name,
-)
+from variant_providers.providers.intel.detect import detect
+from variant_providers.providers.intel.level_zero import LEVEL_ZERO, result_name
 from variant_providers.providers.intel.plugin import fingerprint
 from variant_providers.providers.intel.tables import (
     BASE_IP,
@@ -38,6 +34,7 @@ from variant_providers.providers.intel.tables import (
     family_for,
     parse_ip,
 )
+from variant_providers.providers.intel.vocab import FORCE_VARIABLE
 from variant_providers.replay import RecordingSystem, ReplaySystem
 from variant_providers.system import LiveSystem
 from variant_providers.testing import FakeSystem
