@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from . import __version__
 from .atomic import write_atomic
+from .cachedir import CACHE_DIR_VAR, CACHE_FORMAT, cache_root
 from .records import ProviderResult
 from .safefs import (
     UntrustedFile,
@@ -75,10 +76,7 @@ __all__ = [
 
 log = logging.getLogger("variant_providers")
 
-CACHE_DIR_VAR = "VARIANT_PROVIDERS_CACHE_DIR"
 CACHE_TTL_VAR = "VARIANT_PROVIDERS_CACHE_TTL"
-#: Version of the entry format; entries of another format are ignored.
-CACHE_FORMAT = 1
 DEFAULT_TTL = 24 * 3600.0
 ERROR_TTL = 60.0
 #: Largest cache entry read back; real ones are a few kilobytes.
@@ -87,19 +85,8 @@ MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 def default_cache_dir(environ: Mapping[str, str]) -> Optional[Path]:
     """The per-user cache directory, following each platform's convention."""
-    explicit = environ.get(CACHE_DIR_VAR)
-    if explicit:
-        return Path(explicit)
-    if sys.platform == "win32":
-        base = environ.get("LOCALAPPDATA")
-        return Path(base) / "variant-providers" / "Cache" if base else None
-    home = environ.get("HOME")
-    if sys.platform == "darwin":
-        return Path(home) / "Library" / "Caches" / "variant-providers" if home else None
-    xdg = environ.get("XDG_CACHE_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "variant-providers"
-    return Path(home) / ".cache" / "variant-providers" if home else None
+    root = cache_root(environ)
+    return Path(root) if root else None
 
 
 def _ttl_from(environ: Mapping[str, str]) -> float:

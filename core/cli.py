@@ -43,6 +43,7 @@ from .settings import InvalidSetting
 from .system import LiveSystem
 from .term import Terminal
 from .trace import set_status_stream
+from .warm_record import WarmRecorder
 
 if TYPE_CHECKING:
     from .host import Detection
@@ -193,7 +194,8 @@ def _explain(detection: Detection) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    system = load_system(args.machine)
+    recorder = WarmRecorder.for_args(args, args.argv)
+    system = recorder.system if recorder is not None else load_system(args.machine)
     detection = run_detection(args, system)
     if args.lock:
         try:
@@ -209,7 +211,10 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         out.write(render_text(detection, term, verbose=args.verbose, strict=args.strict))
     if args.lock:
         log.warning("wrote lock file %s", path)
-    return 1 if args.strict and detection.failed else 0
+    code = 1 if args.strict and detection.failed else 0
+    if recorder is not None:
+        recorder.remember(detection, code)
+    return code
 
 
 def _why(exc: BaseException) -> str:
@@ -294,6 +299,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
     stream = sys.stdout if out is None else out
     parser = _build_parser(prog_name())
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     verbose = bool(getattr(args, "verbose", False))
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

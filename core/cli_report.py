@@ -8,7 +8,6 @@ wider than the width in force.  Colour marks the statuses only.
 
 from __future__ import annotations
 
-import json
 import platform
 import textwrap
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
@@ -17,6 +16,7 @@ from . import __version__
 from .context import machine_context
 from .hints import report_hints
 from .term import Terminal
+from .warm import dumps_report
 
 if TYPE_CHECKING:
     from .records import Detection, ProviderResult
@@ -58,10 +58,7 @@ def report_dict(detection: Detection) -> Dict[str, Any]:
 
 def render_json(detection: Detection) -> str:
     """The ``report --json`` text: stable, versioned, keys sorted."""
-    text: str = json.dumps(
-        report_dict(detection), indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False
-    )
-    return text
+    return dumps_report(report_dict(detection))
 
 
 def age_text(seconds: float) -> str:

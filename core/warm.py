@@ -1,0 +1,215 @@
+"""The warm path: ``report --json`` answered from one small file.
+
+Installers ask on every resolve, in a fresh interpreter, and the answer
+rarely changes.  A cache hit through the normal command line still imports
+argparse, logging, pluggy, ``importlib.metadata`` and every provider just to
+compute the cache keys.  So after a run whose every answer came from the
+cache, :mod:`variant_providers.warm_record` stores a *warm record*: the exact
+report and a manifest of every input the cache keys covered, observed while
+they were computed —
+
+* the Python (executable, version, platform) and this package's own code
+  (the status of every module file the run loaded, which is where the tool
+  and provider versions are declared);
+* every file, listing, existence check and link the fingerprints and the
+  boot id read (a digest of what was read, or that it failed);
+* every environment variable read (value or absent), all
+  ``VARIANT_PROVIDERS_*`` variables and where the cache lives;
+* the status of every ``sys.path`` entry (installing or removing a plugin
+  changes its directory) and of every cache entry used;
+* the arguments, and the earliest moment a cache entry expires.
+
+This module re-checks the manifest with ``os`` calls only and prints the
+report; anything it does not recognise (no record, another user's file, a
+parse error, any input that differs) returns ``None`` and the caller falls
+through to the normal command line.  It imports nothing beyond ``os``,
+``sys``, ``time``, ``json`` and the two small modules below, and must stay so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .cachedir import LOCATION_VARS, entry_dir
+from .rawfs import read_bytes, untrusted_reason
+
+__all__ = [
+    "ENV_PREFIX",
+    "WARM_FORMAT",
+    "Facts",
+    "dumps_report",
+    "python_facts",
+    "record_path",
+    "serve",
+    "sha256_hex",
+    "stat_of",
+    "watched_environ",
+]
+
+#: Version of the warm record; a record of another format is ignored.
+WARM_FORMAT = 1
+#: Every variable with this prefix is part of the manifest, read or not.
+ENV_PREFIX = "VARIANT_PROVIDERS_"
+#: Largest warm record read back; real ones are a few kilobytes.
+MAX_RECORD_BYTES = 4 * 1024 * 1024
+#: Largest fingerprint file re-read (as :class:`~variant_providers.system.LiveSystem` reads).
+MAX_READ_BYTES = 16 * 1024 * 1024
+
+
+def dumps_report(doc: Any) -> str:
+    """The ``report --json`` text of *doc*: stable, keys sorted (also the normal path's)."""
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False)
+
+
+def python_facts() -> list[Any]:
+    """The interpreter and platform a record was written under."""
+    uname = list(os.uname()) if hasattr(os, "uname") else []
+    return [sys.executable, sys.version, sys.platform, list(sys.path), uname[:1] + uname[2:]]
+
+
+def record_path(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
+    """Where the record of *argv* under this interpreter and ``sys.path`` lives."""
+    directory = entry_dir(environ)
+    if directory is None:
+        return None
+    text = "\0".join([*argv, "", sys.executable, *sys.path])
+    return os.path.join(directory, f"warm-{zlib.crc32(text.encode('utf-8', 'replace')):08x}.json")
+
+
+def watched_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables compared whether or not the run read them."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) or name in LOCATION_VARS
+    }
+
+
+def stat_of(path: str) -> list[int] | None:
+    """What a change to *path* (a file or a directory) shows in its status."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 without ``hashlib``: its OpenSSL import costs more than a warm run."""
+    for name in ("_sha2", "_sha256"):  # the built-in modules (3.12+, then older)
+        try:
+            module: Any = __import__(name)
+        except ImportError:
+            continue
+        return str(module.sha256(data).hexdigest())
+    import hashlib  # lazy on purpose: only where the built-in modules are missing
+
+    return hashlib.sha256(data).hexdigest()
+
+
+class Facts:
+    """Asks the machine the manifest's questions, the way the live system answers them.
+
+    Each answer is plain JSON, so the writer stores what it observed and this
+    reader compares it with a fresh one: equal answers, same key inputs.
+    """
+
+    @staticmethod
+    def read(path: str) -> str | None:
+        try:
+            return sha256_hex(read_bytes(path, MAX_READ_BYTES))
+        except OSError:
+            return None
+
+    @staticmethod
+    def listdir(path: str) -> list[str] | None:
+        try:
+            return sorted(os.listdir(path))
+        except OSError:
+            return None
+
+    @staticmethod
+    def exists(path: str) -> bool:
+        return os.path.lexists(path)
+
+    @staticmethod
+    def readlink(path: str) -> str | None:
+        try:
+            return os.readlink(path)
+        except OSError:
+            return None
+
+    @classmethod
+    def answer(cls, kind: str, path: str) -> Any:
+        """The answer to one recorded question (``KeyError`` for an unknown kind)."""
+        ask: Any = {
+            "read": cls.read,
+            "listdir": cls.listdir,
+            "exists": cls.exists,
+            "readlink": cls.readlink,
+        }[kind]
+        return ask(path)
+
+
+def _load(path: str) -> Any:
+    """The record at *path* when it and its directory are the current user's alone."""
+    st = os.stat(os.path.dirname(path))
+    if untrusted_reason(st):
+        return None
+    return json.loads(read_bytes(path, MAX_RECORD_BYTES, private=True))
+
+
+def _current(record: Any, argv: Sequence[str], environ: Mapping[str, str], now: float) -> bool:
+    """Whether every input the record's answer depended on is unchanged."""
+    if record.get("format") != WARM_FORMAT or record.get("argv") != list(argv):
+        return False
+    if not record["created"] <= now < record["expires"]:
+        return False
+    if record["python"] != python_facts() or record["environ"] != watched_environ(environ):
+        return False
+    if any(environ.get(name) != value for name, value in record["env_read"].items()):
+        return False
+    if any(stat_of(path) != state for path, state in record["stats"]):
+        return False
+    return all(Facts.answer(kind, path) == answer for kind, path, answer in record["asked"])
+
+
+def render(record: Any, now: float, elapsed_ms: float) -> str:
+    """The stored report with what time changes brought up to date."""
+    report = record["report"]
+    report["duration_ms"] = round(elapsed_ms, 3)
+    for index, age in record["ages"]:
+        report["providers"][index]["cache_age_s"] = round(age + now - record["created"], 1)
+    return dumps_report(report) + "\n"
+
+
+def serve(
+    argv: Sequence[str], environ: Mapping[str, str] = os.environ, out: Any = None
+) -> int | None:
+    """Print the report of *argv* from its warm record; ``None`` when the caller must run.
+
+    Returns the exit code the full run returned.
+    """
+    start = time.perf_counter()
+    if not argv or argv[0] != "report":
+        return None
+    try:
+        path = record_path(environ, argv)
+        record = _load(path) if path is not None else None
+        now = time.time()
+        if not isinstance(record, dict) or not _current(record, argv, environ, now):
+            return None
+        text = render(record, now, (time.perf_counter() - start) * 1e3)
+        code = int(record["code"])
+    except Exception:  # anything unusual: the full run decides, and reports it
+        return None
+    stream = sys.stdout if out is None else out
+    stream.write(text)
+    stream.flush()
+    return code

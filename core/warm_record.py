@@ -1,0 +1,190 @@
+"""Writing the warm record that :mod:`variant_providers.warm` answers from.
+
+The record may be written only when its manifest covers every input of the
+answer, so :class:`WarmRecorder` takes part in the run instead of guessing
+afterwards: it gives the detection a :class:`ManifestSystem`, the live
+machine noting every question asked of it (the boot id, each provider's
+fingerprint files, the environment variables the cache entries were keyed
+on, the override and lock variables), and stores a record only after a run
+whose every answer came from the cache, with no command run, no native
+library asked, and no third-party or standard plugin loaded (their answers
+come from child processes the manifest cannot see into; a blocked one ran
+nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .cache import DetectionCache, read_private_json, write_private_json
+from .cli_report import report_dict
+from .native import NativeFacade
+from .records import Detection
+from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
+from .warm import WARM_FORMAT, python_facts, record_path, sha256_hex, stat_of, watched_environ
+
+__all__ = ["ManifestSystem", "WarmRecorder"]
+
+
+class ManifestSystem(LiveSystem):
+    """The live machine, noting each question and the answer it observed.
+
+    Answers are noted in the shape :class:`~variant_providers.warm.Facts`
+    gives them (a digest of a file, a listing, a flag), so the warm path can
+    ask again and compare.  A command or a native call cannot be re-asked cheaply: it
+    marks the run as one no record may be written for.
+    """
+
+    def __init__(self, *, timeout: Optional[float] = None) -> None:
+        super().__init__(timeout=timeout)
+        self.env_read: Dict[str, Optional[str]] = {}
+        self.asked: List[Tuple[str, str, Any]] = []
+        self.opaque = False
+
+    def getenv(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        value = super().getenv(name)
+        self.env_read[name] = value
+        return default if value is None else value
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            data = super().read_bytes(path)
+        except OSError:
+            self.asked.append(("read", path, None))
+            raise
+        self.asked.append(("read", path, sha256_hex(data)))
+        return data
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            names = super().listdir(path)
+        except OSError:
+            self.asked.append(("listdir", path, None))
+            raise
+        self.asked.append(("listdir", path, sorted(names)))
+        return names
+
+    def exists(self, path: str) -> bool:
+        found = super().exists(path)
+        self.asked.append(("exists", path, found))
+        return found
+
+    def readlink(self, path: str) -> str:
+        try:
+            target = super().readlink(path)
+        except OSError:
+            self.asked.append(("readlink", path, None))
+            raise
+        self.asked.append(("readlink", path, target))
+        return target
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        self.opaque = True
+        return super().run(argv, timeout)
+
+    def native(self, facade: NativeFacade) -> Any:
+        self.opaque = True
+        return super().native(facade)
+
+
+def _recordable(args: argparse.Namespace) -> bool:
+    """Whether *args* ask for what a warm record can answer: the live machine, cached, JSON."""
+    return (
+        args.command == "report"
+        and bool(args.json)
+        and not any(
+            getattr(args, name, None)
+            for name in ("machine", "lock", "use_lock", "no_cache", "refresh", "verbose")
+        )
+    )
+
+
+class WarmRecorder:
+    """One ``report --json`` run that may leave a warm record behind."""
+
+    def __init__(self, argv: Sequence[str], timeout: Optional[float]) -> None:
+        self.argv = list(argv)
+        self.system = ManifestSystem(timeout=timeout)
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace, argv: Sequence[str]) -> Optional[WarmRecorder]:
+        """A recorder for this run, or ``None`` when no record could answer it."""
+        return cls(argv, args.timeout) if _recordable(args) else None
+
+    def remember(self, detection: Detection, code: int) -> bool:
+        """Store the record of *detection* if it is a full cache hit; whether it was."""
+        path = record_path(os.environ, self.argv)
+        entries = self._entries(detection)
+        if path is None or entries is None:
+            return False
+        created = time.time()
+        expires = min(float(e["created"]) + float(e["ttl"]) for e in entries.values())
+        rows = detection.providers
+        doc = {
+            "format": WARM_FORMAT,
+            "argv": self.argv,
+            "created": created,
+            "expires": expires,
+            "python": python_facts(),
+            "environ": watched_environ(os.environ),
+            "env_read": self.system.env_read,
+            "asked": self.system.asked,
+            "stats": [[p, stat_of(p)] for p in self._watched_paths(entries)],
+            "report": report_dict(detection),
+            "ages": [[i, r.cache_age_s] for i, r in enumerate(rows) if r.cache_age_s is not None],
+            "code": code,
+        }
+        try:
+            write_private_json(Path(path), doc)
+        except (OSError, TypeError, ValueError):
+            return False
+        return True
+
+    def _entries(self, detection: Detection) -> Optional[Dict[str, Dict[str, Any]]]:
+        """The cache entries (by path) the rows came from; ``None`` unless a full hit."""
+        if self.system.opaque or detection.cache_dir is None:
+            return None
+        # A blocked plugin ran nothing (and installing one changes sys.path's status).
+        if detection.shadowed or any(
+            not p.get("state", "").startswith("blocked") for p in detection.plugins
+        ):
+            return None
+        directory = Path(detection.cache_dir)
+        entries: Dict[str, Dict[str, Any]] = {}
+        for row in detection.providers:
+            if row.status == "disabled":
+                continue
+            entry = read_private_json(directory / f"{row.namespace}.json")
+            if row.cache_age_s is None or not isinstance(entry, dict):
+                return None
+            if not isinstance(entry.get("created"), (int, float)):
+                return None
+            entry["ttl"] = min(float(entry.get("ttl", 0)), self._ttl())
+            entries[str(directory / f"{row.namespace}.json")] = entry
+        return entries or None
+
+    @staticmethod
+    def _ttl() -> float:
+        store = DetectionCache.from_environ(os.environ)
+        return store.ttl if store is not None else 0.0
+
+    @staticmethod
+    def _watched_paths(entries: Dict[str, Dict[str, Any]]) -> List[str]:
+        """The files and directories whose change must be a miss.
+
+        This package's loaded modules (and their directories: a module added
+        or removed), every ``sys.path`` entry (a plugin installed or removed)
+        and the cache entries the answers came from (rewritten or cleared).
+        """
+        modules = sorted(
+            str(module.__file__)
+            for name, module in list(sys.modules.items())
+            if name.split(".")[0] == "variant_providers" and getattr(module, "__file__", None)
+        )
+        directories = sorted({os.path.dirname(m) for m in modules})
+        return [*modules, *directories, *(p or "." for p in sys.path), *entries]

@@ -1,0 +1,268 @@
+"""The warm path: a full cache hit answered from one record, and every key input a miss."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import pytest
+
+from variant_providers import FeatureConfig, Provider, ProviderOutput, System, hookimpl, host
+from variant_providers.cache import read_private_json, write_private_json
+from variant_providers.cli import main
+from variant_providers.fingerprint import file_fingerprint
+from variant_providers.host import Host
+from variant_providers.warm import record_path, serve
+
+from .conftest import write_distribution
+
+REPO = Path(__file__).resolve().parents[1]
+ARGV = ["report", "--json"]
+#: What a warm answer must not import (the cost of a full run).
+HEAVY = ("pluggy", "importlib.metadata", "argparse", "logging", "email", "zipfile", "socket")
+
+
+class Demo:
+    """A provider whose fingerprint reads files under *root* and whose detect reads a variable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.runs = 0
+
+    def detect(self, system: System) -> ProviderOutput:
+        self.runs += 1
+        value = system.getenv("WARM_DEMO_LEVEL") or "1"
+        return ProviderOutput(features=[FeatureConfig("level", [value])])
+
+    @hookimpl
+    def variant_providers(self) -> Iterator[Provider]:
+        yield Provider(
+            "demo",
+            self.detect,
+            version="1.0",
+            fingerprint=file_fingerprint(
+                files=[str(self.root / "version")],
+                listings=[str(self.root / "devices")],
+                exists=[str(self.root / "node")],
+            ),
+        )
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Demo:
+    root = tmp_path / "machine"
+    (root / "devices").mkdir(parents=True)
+    (root / "version").write_text("570.1\n")
+    (root / "devices" / "0").write_text("")
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    plugin = Demo(root)
+    monkeypatch.setattr(
+        host, "_DEFAULT_HOST", Host(builtins=False, entry_points=False, plugins=[plugin])
+    )
+    for name in ("WARM_DEMO_LEVEL", "VARIANT_PROVIDERS_LOCK"):
+        monkeypatch.delenv(name, raising=False)
+    return plugin
+
+
+def _report() -> dict[str, object]:
+    out = io.StringIO()
+    assert main(ARGV, out) == 0
+    doc: dict[str, object] = json.loads(out.getvalue())
+    return doc
+
+
+def _warm() -> Optional[dict[str, object]]:
+    out = io.StringIO()
+    code = serve(ARGV, os.environ, out)
+    if code is None:
+        assert out.getvalue() == ""
+        return None
+    doc: dict[str, object] = json.loads(out.getvalue())
+    return doc
+
+
+def _prime(demo: Demo) -> dict[str, object]:
+    """A cold run, then a full cache hit (which writes the record); the hit's report."""
+    _report()
+    runs = demo.runs
+    hit = _report()
+    assert demo.runs == runs, "the second run was not a cache hit"
+    return hit
+
+
+def _without_times(doc: dict[str, object]) -> dict[str, object]:
+    doc = {**doc, "duration_ms": None}
+    doc["providers"] = [{**p, "cache_age_s": None} for p in doc["providers"]]  # type: ignore[attr-defined]
+    return doc
+
+
+def test_a_full_hit_is_answered_from_the_record_as_the_full_run_answers(demo: Demo) -> None:
+    hit = _prime(demo)
+    warm = _warm()
+    assert warm is not None
+    assert _without_times(warm) == _without_times(hit)
+    assert [p["cached"] for p in warm["providers"]] == [True]  # type: ignore[attr-defined]
+
+
+def test_no_record_after_a_cold_run(demo: Demo) -> None:
+    _report()
+    assert _warm() is None
+
+
+def _change_version_file(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (demo.root / "version").write_text("575.2\n")
+
+
+def _add_device(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (demo.root / "devices" / "1").write_text("")
+
+
+def _create_node(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (demo.root / "node").write_text("")
+
+
+def _set_read_variable(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARM_DEMO_LEVEL", "2")
+
+
+def _set_override(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VARIANT_PROVIDERS_OVERRIDE", "demo :: level :: 3")
+
+
+def _set_lock(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = demo.root.parent / "machine.lock.json"
+    lock.write_text("{}")
+    monkeypatch.setenv("VARIANT_PROVIDERS_LOCK", str(lock))
+
+
+def _install_plugin(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = demo.root.parent / "site"
+    write_distribution(
+        site, "warm_extra", "[variant_providers]\nextra = warm_extra:Plugin\n", {"warm_extra": ""}
+    )
+
+
+def _rewrite_cache_entry(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``--refresh`` or another process does: the entry replaced (here by an equal one)."""
+    entry = Path(os.environ["VARIANT_PROVIDERS_CACHE_DIR"]) / "v1" / "demo.json"
+    write_private_json(entry, read_private_json(entry))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _change_version_file,
+        _add_device,
+        _create_node,
+        _set_read_variable,
+        _set_override,
+        _set_lock,
+        _install_plugin,
+        _rewrite_cache_entry,
+    ],
+)
+def test_each_key_input_changed_is_a_miss(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch, change: object
+) -> None:
+    _prime(demo)
+    assert _warm() is not None
+    change(demo, monkeypatch)  # type: ignore[operator]
+    assert _warm() is None
+
+
+def test_a_record_another_user_could_write_is_ignored(demo: Demo) -> None:
+    _prime(demo)
+    path = record_path(os.environ, ARGV)
+    assert path is not None
+    os.chmod(path, 0o666)
+    assert _warm() is None
+
+
+def test_a_corrupt_record_falls_through(demo: Demo) -> None:
+    _prime(demo)
+    path = record_path(os.environ, ARGV)
+    assert path is not None
+    with open(path, "w") as f:
+        f.write('{"format": 1, "argv": ')
+    assert _warm() is None
+
+
+def test_an_expired_cache_entry_is_a_miss(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    _prime(demo)
+    path = record_path(os.environ, ARGV)
+    assert path is not None
+    doc = json.loads(Path(path).read_text())
+    monkeypatch.setattr("variant_providers.warm.time.time", lambda: doc["expires"] + 1)
+    assert _warm() is None
+
+
+# -- children: the real entry point, the modules it imports, the package's own version
+
+
+def _child(env: dict[str, str], *python: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *python, "-m", "variant_providers", *ARGV],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def _imported(stderr: str) -> List[str]:
+    """The modules ``-X importtime`` says were imported."""
+    return [
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    ]
+
+
+def _child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "VARIANT_PROVIDERS_CACHE_DIR": str(tmp_path / "cache"),
+        # Installed standard plugins run in children every time; blocked, they run nothing.
+        "VARIANT_PROVIDERS_PLUGINS": "none",
+        **extra,
+    }
+
+
+def test_a_warm_child_imports_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    env = _child_env(tmp_path)
+    _child(env)
+    full = _child(env, "-X", "importtime")
+    assert "argparse" in _imported(full.stderr)  # the full hit ran the command line
+    warm = _child(env, "-X", "importtime")
+    modules = _imported(warm.stderr)
+    for heavy in HEAVY:
+        assert heavy not in modules, f"a warm report imported {heavy}"
+    assert not [m for m in modules if m.startswith("variant_providers.providers")]
+    assert _without_times(json.loads(warm.stdout)) == _without_times(json.loads(full.stdout))
+
+
+def test_a_new_version_of_the_package_is_a_miss(tmp_path: Path) -> None:
+    """A copy of the package first on the path, its version changed after the record."""
+    package = tmp_path / "path" / "variant_providers"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "core", package, ignore=ignore)
+    shutil.copytree(REPO / "providers", package / "providers", ignore=ignore)
+    env = _child_env(tmp_path, PYTHONPATH=str(tmp_path / "path"))
+    _child(env)
+    _child(env)
+    assert "argparse" not in _imported(_child(env, "-X", "importtime").stderr)
+    init = package / "__init__.py"
+    text = init.read_text()
+    assert '__version__ = "0.1.0"' in text
+    init.write_text(text.replace('__version__ = "0.1.0"', '__version__ = "0.1.1"'))
+    again = _child(env, "-X", "importtime")
+    assert "argparse" in _imported(again.stderr)
+    assert json.loads(again.stdout)["tool"]["version"] == "0.1.1"
