@@ -102,15 +102,14 @@ def stat_of(path: str) -> list[int] | None:
 
 def sha256_hex(data: bytes) -> str:
     """SHA-256 without ``hashlib``: its OpenSSL import costs more than a warm run."""
-    for name in ("_sha2", "_sha256"):  # the built-in modules (3.12+, then older)
+    # The built-in modules (3.12+, then older), hashlib only where neither is built.
+    for name in ("_sha2", "_sha256", "hashlib"):
         try:
             module: Any = __import__(name)
         except ImportError:
             continue
         return str(module.sha256(data).hexdigest())
-    import hashlib  # lazy on purpose: only where the built-in modules are missing
-
-    return hashlib.sha256(data).hexdigest()
+    raise OSError("no SHA-256 implementation")
 
 
 class Facts:
