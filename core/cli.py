@@ -213,7 +213,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         log.warning("wrote lock file %s", path)
     code = 1 if args.strict and detection.failed else 0
     if recorder is not None:
-        recorder.remember(detection, code)
+        recorder.remember(detection, report_dict(detection), code)
     return code
 
 

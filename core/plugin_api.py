@@ -23,10 +23,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import types
-from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, List, Optional, Type
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Type
 
-from .entrypoints import EntryPointRecord
+from .warm import lookup
+
+if TYPE_CHECKING:
+    from .entrypoints import EntryPointRecord
 
 __all__ = ["PluginBase", "PluginConfig", "plugin_class"]
 
@@ -49,6 +52,9 @@ def _isolated(namespace: str, module: str) -> EntryPointRecord:
     (Reinstalling the provider rewrites the file, so a cached answer of the
     old code is not reused.)
     """
+    # With the host: a warm get_supported_configs() loads neither (logging, hashlib).
+    from .entrypoints import EntryPointRecord
+
     try:  # finds the file without running it (a parent package is imported, as it was)
         found = importlib.util.find_spec(module)
         stat = os.stat(found.origin) if found is not None and found.origin else None
@@ -75,6 +81,21 @@ def _host_for(plugin: Optional[object], namespace: str) -> Any:
     return _HOSTS[key]
 
 
+def _warm_configs(key: List[str]) -> Optional[List[PluginConfig]]:
+    """The configs stored in *key*'s current warm record, or ``None``."""
+    record = lookup(key)
+    try:
+        stored = record["payload"] if record is not None else None
+        if stored is None:
+            return None
+        return [
+            PluginConfig(str(f["name"]), [str(v) for v in f["values"]], bool(f["multi_value"]))
+            for f in stored
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _convert(features: Any) -> List[PluginConfig]:
     return [PluginConfig(f.name, list(f.values), bool(f.multi_value)) for f in features]
 
@@ -93,12 +114,28 @@ class PluginBase:
 
     @classmethod
     def get_supported_configs(cls) -> List[PluginConfig]:
-        """What this machine supports, most preferred first (cached, overridable)."""
-        detection = _host_for(cls._plugin, cls.namespace).detect(only=[cls.namespace])
+        """What this machine supports, most preferred first (cached, overridable).
+
+        A built-in provider's answer comes from its warm record when every
+        input is unchanged (see :mod:`variant_providers.warm`): an installer
+        calling this in a fresh interpreter then loads no host at all.
+        """
+        key = ["plugin-api", "get_supported_configs", cls.namespace]
+        if cls._plugin is None:
+            warm = _warm_configs(key)
+            if warm is not None:
+                return warm
+        from .warm_record import WarmRecorder  # the host's machinery, only on a miss
+
+        recorder = WarmRecorder(key) if cls._plugin is None else None
+        system = recorder.system if recorder is not None else None
+        detection = _host_for(cls._plugin, cls.namespace).detect(system, only=[cls.namespace])
         result = detection.get(cls.namespace)
-        if result is None or result.status not in ("ok", "override"):
-            return []
-        return _convert(result.features)
+        ok = result is not None and result.status in ("ok", "override")
+        configs = _convert(result.features) if result is not None and ok else []
+        if recorder is not None:
+            recorder.remember(detection, [asdict(c) for c in configs])
+        return configs
 
     @classmethod
     def get_all_configs(cls) -> List[PluginConfig]:

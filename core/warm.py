@@ -1,4 +1,4 @@
-"""The warm path: ``report --json`` answered from one small file.
+"""The warm path: ``report --json`` (and the plugin API) answered from one small file.
 
 Installers ask on every resolve, in a fresh interpreter, and the answer
 rarely changes.  A cache hit through the normal command line still imports
@@ -44,6 +44,7 @@ __all__ = [
     "WARM_FORMAT",
     "Facts",
     "dumps_report",
+    "lookup",
     "python_facts",
     "record_path",
     "serve",
@@ -181,11 +182,23 @@ def _current(record: Any, argv: Sequence[str], environ: Mapping[str, str], now: 
 
 def render(record: Any, now: float, elapsed_ms: float) -> str:
     """The stored report with what time changes brought up to date."""
-    report = record["report"]
+    report = record["payload"]
     report["duration_ms"] = round(elapsed_ms, 3)
     for index, age in record["ages"]:
         report["providers"][index]["cache_age_s"] = round(age + now - record["created"], 1)
     return dumps_report(report) + "\n"
+
+
+def lookup(key: Sequence[str], environ: Mapping[str, str] = os.environ) -> Any:
+    """The current warm record of *key* (a command line, or an API call), or ``None``."""
+    try:
+        path = record_path(environ, key)
+        record = _load(path) if path is not None else None
+        if isinstance(record, dict) and _current(record, key, environ, time.time()):
+            return record
+    except Exception:  # anything unusual: the full run decides, and reports it
+        pass
+    return None
 
 
 def serve(
@@ -198,15 +211,13 @@ def serve(
     start = time.perf_counter()
     if not argv or argv[0] != "report":
         return None
+    record = lookup(argv, environ)
+    if record is None:
+        return None
     try:
-        path = record_path(environ, argv)
-        record = _load(path) if path is not None else None
-        now = time.time()
-        if not isinstance(record, dict) or not _current(record, argv, environ, now):
-            return None
-        text = render(record, now, (time.perf_counter() - start) * 1e3)
+        text = render(record, time.time(), (time.perf_counter() - start) * 1e3)
         code = int(record["code"])
-    except Exception:  # anything unusual: the full run decides, and reports it
+    except Exception:  # a record of an unexpected shape: the full run answers
         return None
     stream = sys.stdout if out is None else out
     stream.write(text)

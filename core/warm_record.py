@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache, read_private_json, write_private_json
-from .cli_report import report_dict
 from .native import NativeFacade
 from .records import Detection
 from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
@@ -105,10 +104,13 @@ def _recordable(args: argparse.Namespace) -> bool:
 
 
 class WarmRecorder:
-    """One ``report --json`` run that may leave a warm record behind."""
+    """One run (``report --json``, a plugin-API call) that may leave a warm record behind.
 
-    def __init__(self, argv: Sequence[str], timeout: Optional[float]) -> None:
-        self.argv = list(argv)
+    *key* names the question: the command line's arguments, or the call.
+    """
+
+    def __init__(self, key: Sequence[str], timeout: Optional[float] = None) -> None:
+        self.key = list(key)
         self.system = ManifestSystem(timeout=timeout)
 
     @classmethod
@@ -116,9 +118,12 @@ class WarmRecorder:
         """A recorder for this run, or ``None`` when no record could answer it."""
         return cls(argv, args.timeout) if _recordable(args) else None
 
-    def remember(self, detection: Detection, code: int) -> bool:
-        """Store the record of *detection* if it is a full cache hit; whether it was."""
-        path = record_path(os.environ, self.argv)
+    def remember(self, detection: Detection, payload: Any, code: int = 0) -> bool:
+        """Store *payload*, the answer made of *detection*, if that was a full cache hit.
+
+        Returns whether a record was stored.
+        """
+        path = record_path(os.environ, self.key)
         entries = self._entries(detection)
         if path is None or entries is None:
             return False
@@ -127,7 +132,7 @@ class WarmRecorder:
         rows = detection.providers
         doc = {
             "format": WARM_FORMAT,
-            "argv": self.argv,
+            "argv": self.key,
             "created": created,
             "expires": expires,
             "python": python_facts(),
@@ -135,7 +140,7 @@ class WarmRecorder:
             "env_read": self.system.env_read,
             "asked": self.system.asked,
             "stats": [[p, stat_of(p)] for p in self._watched_paths(entries)],
-            "report": report_dict(detection),
+            "payload": payload,
             "ages": [[i, r.cache_age_s] for i, r in enumerate(rows) if r.cache_age_s is not None],
             "code": code,
         }

@@ -266,3 +266,29 @@ def test_a_new_version_of_the_package_is_a_miss(tmp_path: Path) -> None:
     again = _child(env, "-X", "importtime")
     assert "argparse" in _imported(again.stderr)
     assert json.loads(again.stdout)["tool"]["version"] == "0.1.1"
+
+
+PLUGIN_CALL = (
+    "import json, sys\n"
+    "from variant_providers.providers.x86_64 import Plugin\n"
+    "json.dump([c.__dict__ for c in Plugin.get_supported_configs()], sys.stdout)\n"
+)
+
+
+def test_a_warm_plugin_api_call_loads_no_host(tmp_path: Path) -> None:
+    """An installer calling ``get_supported_configs()`` in a fresh interpreter each time."""
+    env = _child_env(tmp_path)
+
+    def call(*python: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, *python, "-c", PLUGIN_CALL]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+
+    cold = call()
+    full = call("-X", "importtime")
+    assert "pluggy" in _imported(full.stderr)  # the full hit ran the host
+    warm = call("-X", "importtime")
+    modules = _imported(warm.stderr)
+    for heavy in HEAVY:
+        assert heavy not in modules, f"a warm get_supported_configs() imported {heavy}"
+    assert "variant_providers.host" not in modules
+    assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
