@@ -1,8 +1,9 @@
-"""``python -m variant_providers``: the warm path first, else :mod:`variant_providers.cli`.
+"""``python -m variant_providers`` and ``variant-providers``: the warm path first.
 
 A warm ``report --json`` is answered by :mod:`variant_providers.warm` from one
-small file; only when it cannot answer is the command line (argparse,
-logging, pluggy, the providers) imported at all.
+small file; only when it cannot answer is the command line
+(:mod:`variant_providers.cli`: argparse, logging, pluggy, the providers)
+imported at all.
 """
 
 from __future__ import annotations
@@ -11,10 +12,18 @@ import sys
 
 from .warm import serve
 
-if __name__ == "__main__":
+__all__ = ["run"]
+
+
+def run() -> int:
+    """The command line's exit code, from the warm record when it answers."""
     code = serve(sys.argv[1:])
     if code is None:
         from .cli import main  # lazy on purpose: a warm answer never needs it
 
         code = main()
-    sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -134,12 +134,21 @@ KEEP_LISTS = 8
 LIST_MAX_AGE = 30 * 24 * 3600.0
 
 
-def prune(directory: Path, keep: Optional[Path] = None, now: Optional[float] = None) -> int:
+def prune(
+    directory: Path,
+    keep: Optional[Path] = None,
+    now: Optional[float] = None,
+    *,
+    prefix: str = "entry-points-",
+    limit: int = KEEP_LISTS,
+) -> int:
     """Delete stale remembered lists (one is written per distinct ``sys.path``).
 
-    A list unused for :data:`LIST_MAX_AGE` goes, and beyond the
-    :data:`KEEP_LISTS` most recently written ones the oldest go too; *keep*
-    (the list just written) always stays.  Returns how many were deleted.
+    A list unused for :data:`LIST_MAX_AGE` goes, and beyond the *limit* most
+    recently written ones the oldest go too; *keep* (the list just written)
+    always stays.  Files named *prefix*``*.json`` count (the warm records,
+    also one per ``sys.path``, are pruned the same way).  Returns how many
+    were deleted.
     """
     now = time.time() if now is None else now
     found = []
@@ -148,7 +157,7 @@ def prune(directory: Path, keep: Optional[Path] = None, now: Optional[float] = N
             for entry in entries:
                 name = entry.name
                 if (
-                    name.startswith("entry-points-")
+                    name.startswith(prefix)
                     and name.endswith(".json")
                     and entry.is_file(follow_symlinks=False)
                 ):
@@ -160,7 +169,7 @@ def prune(directory: Path, keep: Optional[Path] = None, now: Optional[float] = N
     for index, (mtime, name) in enumerate(found):
         if keep is not None and os.path.basename(name) == keep.name:
             continue
-        if index >= KEEP_LISTS or now - mtime > LIST_MAX_AGE:
+        if index >= limit or now - mtime > LIST_MAX_AGE:
             try:
                 os.unlink(name)
                 removed += 1

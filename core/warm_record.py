@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache, read_private_json, write_private_json
+from .entrypoints import prune
 from .native import NativeFacade
 from .records import Detection
 from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
 from .warm import WARM_FORMAT, python_facts, record_path, sha256_hex, stat_of, watched_environ
 
-__all__ = ["ManifestSystem", "WarmRecorder"]
+__all__ = ["KEEP_RECORDS", "ManifestSystem", "WarmRecorder"]
+
+#: Warm records kept per cache directory: one per question (the report, each
+#: plugin-API call) and per ``sys.path`` (``python -m`` starts it with the
+#: current directory), the least recently written ones pruned beyond this.
+KEEP_RECORDS = 64
 
 
 class ManifestSystem(LiveSystem):
@@ -148,6 +154,7 @@ class WarmRecorder:
             write_private_json(Path(path), doc)
         except (OSError, TypeError, ValueError):
             return False
+        prune(Path(path).parent, keep=Path(path), prefix="warm-", limit=KEEP_RECORDS)
         return True
 
     def _entries(self, detection: Detection) -> Optional[Dict[str, Dict[str, Any]]]:

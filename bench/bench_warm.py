@@ -1,0 +1,126 @@
+"""The warm path side by side with the interpreter floor and variantlib, whole process.
+
+One run measures, interleaved round by round so that a change in the
+machine's load hits every row alike, medians of RUNS:
+
+* ``python -c pass`` — the floor every installer call pays;
+* ``python -c "import variant_providers"``;
+* warm ``python -m variant_providers report --json`` (answered from the
+  warm record: the cache was filled and a full hit recorded beforehand);
+* warm plugin-API ``Plugin.get_supported_configs()`` in a fresh interpreter;
+* cold ``report --json --no-cache``;
+* ``variantlib plugins get-configs --supported`` with the same providers,
+  when variantlib is installed.
+
+Installed standard plugins other than ours are blocked for our rows
+(``VARIANT_PROVIDERS_PLUGINS=none``: they would run in a child every time)
+and hidden from variantlib's (see
+``tests.conftest.python_without_standard_plugins``).  Targets (issue 18):
+warm report <= 2x bare, warm plugin API <= 2.5x bare, import <= bare + 3 ms,
+cold <= 60 ms, variantlib / warm report >= 10x.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.conftest import python_without_standard_plugins
+
+RUNS = 11
+PY = sys.executable
+PLUGIN_CALL = (
+    "from variant_providers.providers.x86_64 import Plugin\nPlugin.get_supported_configs()\n"
+)
+VARIANTLIB = ["variantlib.commands.main:main", "plugins", "get-configs", "--supported"]
+
+
+def _time(argv: List[str], env: Dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - start) * 1e3
+
+
+def _check_warm(argv: List[str], env: Dict[str, str]) -> None:
+    """Refuse to report a "warm" figure that the full path produced."""
+    run = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if "argparse" in run.stderr or "pluggy" in run.stderr:
+        raise SystemExit(f"{' '.join(argv[1:])}: not answered by the warm path")
+
+
+def _rows(tmp: Path) -> Dict[str, List[str]]:
+    rows = {
+        "python -c pass": [PY, "-c", "pass"],
+        "import variant_providers": [PY, "-c", "import variant_providers"],
+        "report --json, warm": [PY, "-m", "variant_providers", "report", "--json"],
+        "get_supported_configs(), warm": [PY, "-c", PLUGIN_CALL],
+        "report --json --no-cache": [
+            PY,
+            "-m",
+            "variant_providers",
+            "report",
+            "--json",
+            "--no-cache",
+        ],
+    }
+    if importlib.util.find_spec("variantlib") is not None:
+        rows["variantlib get-configs -s"] = [*python_without_standard_plugins(tmp), *VARIANTLIB]
+    return rows
+
+
+def main() -> None:
+    # Installed packages carry compiled bytecode; measure that situation.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
+        env = {
+            **os.environ,
+            "VARIANT_PROVIDERS_CACHE_DIR": cache,
+            "VARIANT_PROVIDERS_PLUGINS": "none",
+        }
+        rows = _rows(Path(tmp))
+        for argv in rows.values():  # cold, then the full hit that writes the warm records
+            _time(argv, env)
+            _time(argv, env)
+        for name in ("report --json, warm", "get_supported_configs(), warm"):
+            _check_warm(rows[name], env)
+        times: Dict[str, List[float]] = {name: [] for name in rows}
+        for _ in range(RUNS):
+            for name, argv in rows.items():
+                times[name].append(_time(argv, env))
+    median = {name: statistics.median(t) for name, t in times.items()}
+    bare = median["python -c pass"]
+    warm = median["report --json, warm"]
+    over = median["import variant_providers"] - bare
+    targets = {
+        "import variant_providers": f"+{over:.1f} ms over bare (<= +3 ms)",
+        "report --json, warm": f"{warm / bare:.2f}x bare (<= 2x)",
+        "get_supported_configs(), warm": (
+            f"{median['get_supported_configs(), warm'] / bare:.2f}x bare (<= 2.5x)"
+        ),
+        "report --json --no-cache": "(<= 60 ms)",
+    }
+    if "variantlib get-configs -s" in median:
+        targets["variantlib get-configs -s"] = (
+            f"{median['variantlib get-configs -s'] / warm:.1f}x warm report (>= 10x)"
+        )
+    print(f"medians of {RUNS} runs, interleaved; load average {os.getloadavg()[0]:.1f}")
+    for name, value in median.items():
+        print(f"{name:32}{value:8.1f} ms  {targets.get(name, '')}")
+
+
+if __name__ == "__main__":
+    main()
