@@ -22,7 +22,7 @@ from variant_providers.system import LiveSystem, System
 # Where each vendor's detection code spells its variables.
 CONSTANTS = {
     "nvidia": ("vocab", ["FORCE_CUDA_VAR", "FORCE_SM_VAR"]),
-    "amd": ("detect", ["FORCE_GFX_ARCH", "FORCE_ROCM_VERSION"]),
+    "amd": ("vocab", ["FORCE_GFX_ARCH", "FORCE_ROCM_VERSION"]),
     "intel": ("vocab", ["FORCE_VARIABLE"]),
     "x86_64": ("detect", ["FORCE_LEVEL_ENV", "FORCE_EXTENSIONS_ENV"]),
     "aarch64": ("detect", ["FORCE_FEATURES_ENV"]),

@@ -1,17 +1,18 @@
 """Detect AMD GPU targets (``gfx_arch``) and the ROCm version (``rocm_version``).
 
-Orchestration only; each probe is its own module.  Order of sources,
-cheapest first:
+Orchestration only; each probe is its own module.  The force variables of
+the existing amd-variant-provider (``AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH``,
+``AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION``) are data on the ``Provider``
+record, applied by the host (:mod:`variant_providers.force`); nothing here
+reads them.  Order of sources, cheapest first:
 
-1. the force variables of the existing amd-variant-provider
-   (``AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH``, ``AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION``);
-2. the KFD topology in sysfs (:mod:`.kfd`: file reads only; works without
+1. the KFD topology in sysfs (:mod:`.kfd`: file reads only; works without
    ROCm userspace and in containers that cannot open ``/dev/kfd``), with the
    PCI device's sysfs directory for DRM nodes, VRAM and product name;
-3. only when that topology cannot be read although the machine shows a sign
+2. only when that topology cannot be read although the machine shows a sign
    of an AMD GPU: ``rocminfo``, then ``rocm_agent_enumerator``
    (:mod:`.rocminfo`), each with a timeout; under WSL2 then the HIP runtime;
-4. the ROCm version from the version files of the installed ROCm
+3. the ROCm version from the version files of the installed ROCm
    (:mod:`.rocm`), looked up only once a GPU target is known.
 
 On Windows the HIP runtime (:mod:`.hip`, libraries chosen by :mod:`.hipsdk`)
@@ -23,7 +24,7 @@ size; it never changes the features.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput
@@ -45,18 +46,9 @@ from .kfd import (
 from .rocm import RocmLookup
 from .rocminfo import ask_agent_enumerator, ask_rocminfo
 from .tables import APU_TARGETS
-from .vocab import (
-    FORCE_GFX_ARCH,
-    FORCE_ROCM_VERSION,
-    ForceError,
-    order_targets,
-    parse_forced_gfx,
-    parse_forced_rocm,
-)
+from .vocab import order_targets
 
 __all__ = ["detect"]
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -70,13 +62,6 @@ class _Scan:
     reason: str = ""
     #: ``(rocm_version, source)`` when the scan itself learned it (the HIP runtime).
     rocm: Optional[Tuple[str, str]] = None
-
-
-def _forced(system: System, name: str, parse: Callable[[str], T]) -> Optional[T]:
-    raw = system.getenv(name)
-    if not raw:  # unset or empty: detect (the existing provider's rule)
-        return None
-    return parse(raw)
 
 
 def _ask_hip(system: System, libraries: Sequence[str], sdks: Sequence[Sdk] = ()) -> HipScan:
@@ -223,50 +208,23 @@ def _scan(system: System, rocm: RocmLookup) -> _Scan:
 
 def detect(system: System) -> ProviderOutput:
     """The ``amd`` namespace for *system*: ``gfx_arch`` then ``rocm_version``."""
-    try:
-        forced_gfx = _forced(system, FORCE_GFX_ARCH, parse_forced_gfx)
-        forced_rocm = _forced(system, FORCE_ROCM_VERSION, parse_forced_rocm)
-    except ForceError as exc:
-        return ProviderOutput(status="error", reason=str(exc), info={"source": {}})
-
     rocm = RocmLookup(system)
     source: Dict[str, str] = {}
     info: Dict[str, Any] = {"source": source}
-    features: List[FeatureConfig] = []
-    scan: Optional[_Scan] = None
-
-    if forced_gfx is not None:
-        gfx_values = forced_gfx
-        if gfx_values:
-            source["gfx_arch"] = "override"
-    else:
-        scan = _scan(system, rocm)
-        gfx_values = scan.values
-        info.update(scan.info)
-        if gfx_values:
-            source["gfx_arch"] = scan.source
-    if gfx_values:
-        features.append(FeatureConfig("gfx_arch", gfx_values, multi_value=True))
-
-    if forced_rocm is not None:
-        features.append(FeatureConfig("rocm_version", [forced_rocm]))
-        source["rocm_version"] = "override"
-    elif gfx_values and system.platform.is_linux:
+    scan = _scan(system, rocm)
+    info.update(scan.info)
+    if not scan.values:
+        return ProviderOutput(info=info, status=scan.status, reason=scan.reason)
+    features = [FeatureConfig("gfx_arch", scan.values, multi_value=True)]
+    source["gfx_arch"] = scan.source
+    if system.platform.is_linux:
         # Linux (WSL2 too): the installed ROCm's version files, whatever answered.
         install = rocm.get()
         info["rocm"] = install.to_info() if install is not None else None
         if install is not None:
             features.append(FeatureConfig("rocm_version", [install.value]))
             source["rocm_version"] = install.file
-    elif gfx_values and scan is not None and scan.rocm is not None:
+    elif scan.rocm is not None:
         features.append(FeatureConfig("rocm_version", [scan.rocm[0]]))
         source["rocm_version"] = scan.rocm[1]
-
-    if forced_gfx is not None or forced_rocm is not None:
-        if features:
-            note = scan.reason if scan is not None and not gfx_values else ""
-            return ProviderOutput(features=features, info=info, status="override", reason=note)
-        return ProviderOutput(info=info, reason=f"{FORCE_GFX_ARCH} names no target")
-    if features or scan is None:
-        return ProviderOutput(features=features, info=info)
-    return ProviderOutput(info=info, status=scan.status, reason=scan.reason)
+    return ProviderOutput(features=features, info=info)

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from variant_providers.host import Host
+from variant_providers.host import Host, ProviderResult
 from variant_providers.model import FeatureConfig
+from variant_providers.overrides import InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.amd.detect import detect
 from variant_providers.providers.amd.gpuinfo import PYAMDGPUINFO_FACADE
@@ -340,15 +341,27 @@ def test_every_other_fixture_is_not_detected_for_amd() -> None:
 # -- force variables ---------------------------------------------------------------------------
 
 
+def forced(system: Any) -> ProviderResult:
+    """The ``amd`` row of a host detection: the force variables applied, as users see them."""
+    return Host(entry_points=False).detect(system, only=["amd"], cache=False)["amd"]
+
+
+def forced_features(result: ProviderResult) -> Dict[str, List[str]]:
+    return {f.name: list(f.values) for f in result.features}
+
+
 def test_force_variables_reproduce_the_verified_example() -> None:
     # wheel-variants.md §10: FORCE_GFX_ARCH=gfx942,gfx90a, FORCE_ROCM_VERSION=6.4.1
     # → gfx_arch=[gfx942, gfx90a], rocm_version=[6.4]
     system = FakeSystem(env={FORCE_GFX_ARCH: "gfx942,gfx90a", FORCE_ROCM_VERSION: "6.4.1"})
-    out = detect(system)
-    assert out.status == "override"
-    assert features_of(out) == {"gfx_arch": ["gfx942", "gfx90a"], "rocm_version": ["6.4"]}
-    assert out.info["source"] == {"gfx_arch": "override", "rocm_version": "override"}
-    # The machine is not looked at at all.
+    result = forced(system)
+    assert result.status == "override"
+    assert forced_features(result) == {"gfx_arch": ["gfx942", "gfx90a"], "rocm_version": ["6.4"]}
+    assert result.provenance == {
+        "gfx_arch": f"override:{FORCE_GFX_ARCH}",
+        "rocm_version": f"override:{FORCE_ROCM_VERSION}",
+    }
+    # Every feature is forced: the machine is not looked at at all.
     assert [c for c in system.calls if c[0] != "getenv"] == []
 
 
@@ -383,50 +396,56 @@ def test_forced_rocm_garbage_is_rejected(raw: str) -> None:
 
 
 def test_bad_force_value_is_an_error_not_a_traceback() -> None:
-    out = detect(FakeSystem(env={FORCE_GFX_ARCH: "GFX90A"}))
-    assert out.status == "error" and FORCE_GFX_ARCH in out.reason
-    out = detect(FakeSystem(env={FORCE_ROCM_VERSION: "latest"}))
-    assert out.status == "error" and FORCE_ROCM_VERSION in out.reason
+    with pytest.raises(InvalidOverride, match=FORCE_GFX_ARCH):
+        forced(FakeSystem(env={FORCE_GFX_ARCH: "GFX90A"}))
+    with pytest.raises(InvalidOverride, match=FORCE_ROCM_VERSION):
+        forced(FakeSystem(env={FORCE_ROCM_VERSION: "latest"}))
 
 
 def test_empty_force_variable_means_detect() -> None:
-    out = detect(FakeSystem(env={FORCE_GFX_ARCH: "", FORCE_ROCM_VERSION: ""}))
-    assert out.status is None and out.features == ()
+    result = forced(FakeSystem(env={FORCE_GFX_ARCH: "", FORCE_ROCM_VERSION: ""}))
+    assert result.status == "not-detected" and result.features == ()
 
 
-def test_blank_forced_gfx_forces_the_feature_absent() -> None:
-    out = detect(
-        FakeSystem({f"{NODES}/1/properties": gpu_props(110000)}, env={FORCE_GFX_ARCH: " "})
+def test_forced_gfx_naming_no_target_forces_the_feature_absent() -> None:
+    result = forced(
+        FakeSystem({f"{NODES}/1/properties": gpu_props(110000)}, env={FORCE_GFX_ARCH: ","})
     )
-    assert out.features == ()
-    assert FORCE_GFX_ARCH in out.reason
+    assert result.features == ()
+    assert result.provenance["gfx_arch"] == f"override:{FORCE_GFX_ARCH}"
 
 
-def test_forced_gfx_still_reads_the_installed_rocm_version() -> None:
-    system = FakeSystem({"/opt/rocm/.info/version": "6.3.4-71\n"}, env={FORCE_GFX_ARCH: "gfx1100"})
-    out = detect(system)
-    assert out.status == "override"
-    assert features_of(out) == {"gfx_arch": ["gfx1100"], "rocm_version": ["6.3"]}
-    assert out.info["source"]["rocm_version"] == "/opt/rocm/.info/version"
+def test_forced_gfx_keeps_the_rocm_version_detected_with_a_gpu() -> None:
+    files = {
+        f"{NODES}/1/properties": gpu_props(110000),
+        "/opt/rocm/.info/version": "6.3.4-71\n",
+    }
+    result = forced(FakeSystem(files, env={FORCE_GFX_ARCH: "gfx942"}))
+    assert result.status == "override"
+    assert forced_features(result) == {"gfx_arch": ["gfx942"], "rocm_version": ["6.3"]}
+    assert result.provenance["rocm_version"] == "probe:/opt/rocm/.info/version"
 
 
 def test_forced_rocm_alone_with_detected_gpu() -> None:
     files = {f"{NODES}/0/properties": CPU_PROPS, f"{NODES}/1/properties": gpu_props(90010)}
-    out = detect(FakeSystem(files, env={FORCE_ROCM_VERSION: "7.0.0"}))
-    assert out.status == "override"
-    assert features_of(out) == {"gfx_arch": ["gfx90a"], "rocm_version": ["7.0"]}
-    assert out.info["source"] == {"gfx_arch": "kfd-sysfs", "rocm_version": "override"}
+    result = forced(FakeSystem(files, env={FORCE_ROCM_VERSION: "7.0.0"}))
+    assert result.status == "override"
+    assert forced_features(result) == {"gfx_arch": ["gfx90a"], "rocm_version": ["7.0"]}
+    assert result.provenance == {
+        "gfx_arch": "probe:kfd-sysfs",
+        "rocm_version": f"override:{FORCE_ROCM_VERSION}",
+    }
 
 
 def test_forced_rocm_alone_without_gpu() -> None:
-    out = detect(FakeSystem(env={FORCE_ROCM_VERSION: "6.4.1"}))
-    assert out.status == "override"
-    assert features_of(out) == {"rocm_version": ["6.4"]}
+    result = forced(FakeSystem(env={FORCE_ROCM_VERSION: "6.4.1"}))
+    assert result.status == "override"
+    assert forced_features(result) == {"rocm_version": ["6.4"]}
 
 
 def test_force_variables_work_off_linux() -> None:
-    out = detect(FakeSystem(env={FORCE_GFX_ARCH: "gfx1201"}, system="Windows"))
-    assert out.status == "override" and features_of(out) == {"gfx_arch": ["gfx1201"]}
+    result = forced(FakeSystem(env={FORCE_GFX_ARCH: "gfx1201"}, system="Windows"))
+    assert result.status == "override" and forced_features(result) == {"gfx_arch": ["gfx1201"]}
 
 
 # -- KFD sysfs edge cases ------------------------------------------------------------------
