@@ -163,21 +163,17 @@ def detect_by_os(
     *,
     arch: str,
     label: str,
-    forced: Callable[[System], Optional[ProviderOutput]],
     linux: OsDetector,
     darwin: OsDetector,
     windows: OsDetector,
 ) -> ProviderOutput:
-    """Run the detector for this OS, after the architecture check and the force variable.
+    """Run the detector for this OS, after the architecture check.
 
     *arch* is the normalised architecture the provider serves (``x86_64``,
     ``aarch64``) and *label* how messages name it ("x86-64", "AArch64").
     """
     if system.platform.arch != arch:
         return ProviderOutput(reason=f"not an {label} machine ({system.platform.machine})")
-    result = forced(system)
-    if result is not None:
-        return result
     name = system.platform.system
     if system.platform.is_linux:
         return linux(system)

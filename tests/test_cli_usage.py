@@ -62,6 +62,10 @@ def test_one_validation_rule() -> None:
         ("VARIANT_PROVIDERS_PLUGINS", "acmee", "known:"),
         ("VARIANT_PROVIDERS_PLUGINS", "-acmee", "known:"),
         ("VARIANT_PROVIDERS_OVERRIDE", "nvidia :: sm_arch", "namespace :: feature :: value"),
+        # What the removed VARIANT_PROVIDERS_X86_64_FORCE_LEVEL / _AARCH64_FORCE_FEATURES
+        # refused, said with the one override scheme.
+        ("VARIANT_PROVIDERS_OVERRIDE", "x86_64 :: level :: V3!", "[a-z0-9_.]+"),
+        ("VARIANT_PROVIDERS_OVERRIDE", "aarch64 :: SVE :: on", "[a-z0-9_]+"),
     ],
 )
 def test_bad_environment_values_are_usage_errors(variable: str, value: str, accepted: str) -> None:
@@ -141,8 +145,6 @@ def test_argparse_errors_are_one_line_too() -> None:
         ("AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH", "gfx942,gfxzz", "'gfxzz'"),
         ("AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION", "six", "X.Y.Z or X.Y"),
         ("INTEL_VARIANT_PROVIDER_FORCE_DEVICE_IP", "12.99.0", "known: "),
-        ("VARIANT_PROVIDERS_X86_64_FORCE_LEVEL", "v7", "v1, v2, v3 or v4"),
-        ("VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES", "SVE", "[a-z0-9_]+"),
     ],
 )
 def test_invalid_vendor_force_variables_are_usage_errors(

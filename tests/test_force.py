@@ -14,7 +14,7 @@ from variant_providers.hookspecs import hookimpl
 from variant_providers.host import Host, ProviderResult
 from variant_providers.model import FeatureConfig
 from variant_providers.overrides import InvalidOverride
-from variant_providers.provider import EVERY_FEATURE, ProviderOutput
+from variant_providers.provider import EVERY_FEATURE, ForceVariable, Provider, ProviderOutput
 from variant_providers.providers import BUILTIN_PROVIDERS
 from variant_providers.replay import ReplaySystem
 from variant_providers.system import LiveSystem, System
@@ -24,8 +24,10 @@ CONSTANTS = {
     "nvidia": ("vocab", ["FORCE_CUDA_VAR", "FORCE_SM_VAR"]),
     "amd": ("vocab", ["FORCE_GFX_ARCH", "FORCE_ROCM_VERSION"]),
     "intel": ("vocab", ["FORCE_VARIABLE"]),
-    "x86_64": ("detect", ["FORCE_LEVEL_ENV", "FORCE_EXTENSIONS_ENV"]),
-    "aarch64": ("detect", ["FORCE_FEATURES_ENV"]),
+    # The project's own x86_64/aarch64 force variables are gone: VARIANT_PROVIDERS_OVERRIDE
+    # says the same for every namespace.
+    "x86_64": ("vocab", []),
+    "aarch64": ("vocab", []),
 }
 
 
@@ -38,29 +40,44 @@ def test_every_builtin_declares_the_variables_its_detection_reads() -> None:
         assert declared == [getattr(module, name) for name in names], vendor
 
 
+def _expand_level(value: str) -> List[FeatureConfig]:
+    if value not in ("v1", "v2", "v3"):
+        raise ValueError(f"{value!r} is not a level")
+    return [FeatureConfig("level", [value])]
+
+
+def _expand_extensions(value: str) -> List[FeatureConfig]:
+    names = [n.strip() for n in value.split(",")]
+    unknown = [n for n in names if n not in ("avx", "avx2")]
+    if unknown:
+        raise ValueError(f"unknown extension(s) {', '.join(map(repr, unknown))}")
+    return [FeatureConfig(n, ["on"]) for n in names]
+
+
+#: A provider whose second variable only acts with the first (``needs``).
+NEEDY = Provider(
+    "chip",
+    lambda system: ProviderOutput(),
+    force_variables=(
+        ForceVariable("CHIP_FORCE_LEVEL", (EVERY_FEATURE,), _expand_level),
+        ForceVariable(
+            "CHIP_FORCE_EXTENSIONS", (EVERY_FEATURE,), _expand_extensions, needs="CHIP_FORCE_LEVEL"
+        ),
+    ),
+)
+
+
 def test_read_forced_checks_and_skips() -> None:
-    records = {r.provider.namespace: r.provider for r in Host(entry_points=False).providers()[0]}
-    x86 = records["x86_64"]
-    only_extensions = LiveSystem(environ={"VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS": "avx2"})
-    assert read_forced(x86, only_extensions) == (), "without the level it has no effect"
-    both = LiveSystem(
-        environ={
-            "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL": "v3",
-            "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS": "avx2",
-        }
-    )
-    assert [f.variable for f in read_forced(x86, both)] == [
-        "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL",
-        "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS",
+    only_extensions = LiveSystem(environ={"CHIP_FORCE_EXTENSIONS": "avx2"})
+    assert read_forced(NEEDY, only_extensions) == (), "without the level it has no effect"
+    both = LiveSystem(environ={"CHIP_FORCE_LEVEL": "v3", "CHIP_FORCE_EXTENSIONS": "avx2"})
+    assert [f.variable for f in read_forced(NEEDY, both)] == [
+        "CHIP_FORCE_LEVEL",
+        "CHIP_FORCE_EXTENSIONS",
     ]
-    bad = LiveSystem(
-        environ={
-            "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL": "v3",
-            "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS": "avx9",
-        }
-    )
-    with pytest.raises(InvalidOverride, match=r"VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS='avx9'"):
-        read_forced(x86, bad)
+    bad = LiveSystem(environ={"CHIP_FORCE_LEVEL": "v3", "CHIP_FORCE_EXTENSIONS": "avx9"})
+    with pytest.raises(InvalidOverride, match=r"CHIP_FORCE_EXTENSIONS='avx9'"):
+        read_forced(NEEDY, bad)
 
 
 def _forced(

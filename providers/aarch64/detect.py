@@ -19,10 +19,10 @@ when every feature it makes mandatory (and Linux can show) is present.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from variant_providers.cpu import detect_by_os, run_sysctl
-from variant_providers.model import FeatureConfig, is_valid_name
+from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput
 from variant_providers.system import System
 
@@ -32,10 +32,7 @@ from .sysctl import SYSCTL_NAMES, darwin_features
 from .vocab import missing_for_next, ordered_features, versions_from_features
 from .windows_pf import ask_windows_pf
 
-__all__ = ["FORCE_FEATURES_ENV", "detect", "detect_darwin", "detect_linux", "detect_windows"]
-
-#: Force the feature set (comma list of Linux names); the version is derived from it.
-FORCE_FEATURES_ENV = "VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES"
+__all__ = ["detect", "detect_darwin", "detect_linux", "detect_windows"]
 
 
 def _output(names: Sequence[str], source: str, info: Dict[str, Any]) -> ProviderOutput:
@@ -94,32 +91,12 @@ def detect_windows(system: System) -> ProviderOutput:
     return _output(names, "windows-pf", {})
 
 
-def _forced(system: System) -> Optional[ProviderOutput]:
-    raw = system.getenv(FORCE_FEATURES_ENV)
-    if raw is None or not raw.strip():
-        return None
-    names = [n.strip() for n in raw.split(",") if n.strip()]
-    bad = [n for n in names if not is_valid_name(n)]
-    if bad:
-        return ProviderOutput(
-            status="error", reason=f"{FORCE_FEATURES_ENV}: invalid name(s) {', '.join(bad)}"
-        )
-    result = _output(names, "override", {})
-    return ProviderOutput(
-        features=result.features,
-        info=result.info,
-        status="override",
-        reason=f"{FORCE_FEATURES_ENV} is set",
-    )
-
-
 def detect(system: System) -> ProviderOutput:
     """Detect the version and the features of this AArch64 machine."""
     return detect_by_os(
         system,
         arch="aarch64",
         label="AArch64",
-        forced=_forced,
         linux=detect_linux,
         darwin=detect_darwin,
         windows=detect_windows,

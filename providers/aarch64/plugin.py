@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import EVERY_FEATURE, ForceVariable, Provider, lazy
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.1.0"
 
@@ -26,11 +26,4 @@ def variant_providers() -> Iterator[Provider]:
         all_configs=all_configs,
         description="AArch64 architecture version and CPU features",
         version=VERSION,
-        force_variables=(
-            ForceVariable(
-                "VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES",
-                (EVERY_FEATURE,),
-                lazy("variant_providers.providers.aarch64.vocab:expand_forced_features"),
-            ),
-        ),
     )

@@ -63,19 +63,3 @@ def missing_for_next(features: AbstractSet[str], top: str) -> List[str]:
     if index < len(VERSION_STEPS):
         return sorted(VERSION_STEPS[index][1] - features)
     return []
-
-
-def expand_forced_features(value: str) -> List[FeatureConfig]:
-    """``VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES``: feature names, comma-separated.
-
-    The answer is what detection gives for the same names: the architecture
-    versions they reach, then the known features in report order.
-    """
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    bad = [n for n in names if not is_valid_name(n)]
-    if bad:
-        raise ValueError(f"invalid feature name(s) {', '.join(map(repr, bad))} ([a-z0-9_]+)")
-    features = ordered_features(names)
-    versions = versions_from_features(set(features)) if features else ()
-    head = [FeatureConfig("version", versions)] if versions else []
-    return head + [FeatureConfig(n, ["on"]) for n in features]

@@ -36,7 +36,7 @@ from .ldso import ldso_evidence
 from .procfs import auxv_evidence
 from .pycpuinfo import ask_pycpuinfo
 from .sysctl import SYSCTL_NAMES, darwin_flags
-from .tables import ALL_EXTENSIONS, PYCPUINFO_NAMES
+from .tables import PYCPUINFO_NAMES
 from .vocab import (
     Evidence,
     combine,
@@ -44,13 +44,10 @@ from .vocab import (
     level_values,
     missing_for_next_level,
     ordered_extensions,
-    parse_level,
 )
 
 __all__ = [
     "CROSSCHECK_ENV",
-    "FORCE_EXTENSIONS_ENV",
-    "FORCE_LEVEL_ENV",
     "detect",
     "detect_crosschecked",
     "detect_linux",
@@ -59,10 +56,6 @@ __all__ = [
 #: Ask for the costlier second sources on Linux: ``ldso`` (glibc-hwcaps),
 #: ``cpuid`` (CPUID+XGETBV in a child), ``all`` (both); ``0``/unset: neither.
 CROSSCHECK_ENV = "VARIANT_PROVIDERS_X86_64_CROSSCHECK"
-#: Force the level (``v1``…``v4``); the machine is not looked at.
-FORCE_LEVEL_ENV = "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL"
-#: With the forced level: the extensions to report (comma list of published names).
-FORCE_EXTENSIONS_ENV = "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS"
 
 _CROSSCHECK_MODES: Dict[str, FrozenSet[str]] = {
     "": frozenset(),
@@ -243,42 +236,12 @@ def detect_windows(system: System) -> ProviderOutput:
 # -- entry point -----------------------------------------------------------------------------
 
 
-def _forced(system: System) -> Optional[ProviderOutput]:
-    raw = system.getenv(FORCE_LEVEL_ENV)
-    if raw is None or not raw.strip():
-        return None
-    level = parse_level(raw)
-    if level is None:
-        return ProviderOutput(
-            status="error", reason=f"{FORCE_LEVEL_ENV}={raw!r}: expected v1, v2, v3 or v4"
-        )
-    names = [n.strip() for n in (system.getenv(FORCE_EXTENSIONS_ENV) or "").split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALL_EXTENSIONS]
-    if unknown:
-        return ProviderOutput(
-            status="error",
-            reason=f"{FORCE_EXTENSIONS_ENV}: unknown extension(s) {', '.join(unknown)}",
-        )
-    wanted = set(names)
-    extensions = [n for n in ALL_EXTENSIONS if n in wanted]
-    features = [FeatureConfig("level", level_values(level))]
-    features += [FeatureConfig(n, ["on"]) for n in extensions]
-    source = {"level": "override", **{n: "override" for n in extensions}}
-    return ProviderOutput(
-        features=features,
-        info={"level": f"v{level}", "level_source": "override", "source": source},
-        status="override",
-        reason=f"{FORCE_LEVEL_ENV}={raw.strip()}",
-    )
-
-
 def detect(system: System) -> ProviderOutput:
     """Detect the level and the extensions of this x86-64 machine."""
     return detect_by_os(
         system,
         arch="x86_64",
         label="x86-64",
-        forced=_forced,
         linux=detect_linux,
         darwin=detect_darwin,
         windows=detect_windows,

@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 
 from variant_providers.hookspecs import hookimpl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import EVERY_FEATURE, ForceVariable, Provider, lazy
+from variant_providers.provider import Provider, lazy
 
 VERSION = "0.2.0"
 
@@ -26,18 +26,4 @@ def variant_providers() -> Iterator[Provider]:
         all_configs=all_configs,
         description="x86-64 psABI micro-architecture level and CPU extensions",
         version=VERSION,
-        force_variables=(
-            # A forced level is the whole answer: the level, and only the extensions forced too.
-            ForceVariable(
-                "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL",
-                (EVERY_FEATURE,),
-                lazy("variant_providers.providers.x86_64.vocab:expand_forced_level"),
-            ),
-            ForceVariable(
-                "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS",
-                (EVERY_FEATURE,),
-                lazy("variant_providers.providers.x86_64.vocab:expand_forced_extensions"),
-                needs="VARIANT_PROVIDERS_X86_64_FORCE_LEVEL",
-            ),
-        ),
     )

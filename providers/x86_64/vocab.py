@@ -180,23 +180,3 @@ def combine(
         if level is not None and before is not None and level < before:
             decided = ev.source
     return kept, level, decided, disagreements
-
-
-# -- force-variable values ------------------------------------------------------------------
-
-
-def expand_forced_level(value: str) -> List[FeatureConfig]:
-    """``VARIANT_PROVIDERS_X86_64_FORCE_LEVEL``: ``v1`` … ``v4`` (or ``x86-64-v3``, ``3``)."""
-    level = parse_level(value)
-    if level is None:
-        raise ValueError(f"{value!r} is not a level (expected v1, v2, v3 or v4)")
-    return [FeatureConfig("level", level_values(level))]
-
-
-def expand_forced_extensions(value: str) -> List[FeatureConfig]:
-    """``VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS``: extension names, comma-separated."""
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ALL_EXTENSIONS]
-    if unknown:
-        raise ValueError(f"unknown extension(s) {', '.join(map(repr, unknown))}")
-    return [FeatureConfig(n, ["on"]) for n in ALL_EXTENSIONS if n in names]

@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from variant_providers.host import Host, ProviderResult
+from variant_providers.overrides import OVERRIDE_VAR, InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.aarch64 import plugin
-from variant_providers.providers.aarch64.detect import FORCE_FEATURES_ENV, detect
+from variant_providers.providers.aarch64.detect import detect
 from variant_providers.providers.aarch64.hwcaps import decode_hwcaps
 from variant_providers.providers.aarch64.sysctl import SYSCTL_NAMES
 from variant_providers.providers.aarch64.tables import (
@@ -278,14 +280,30 @@ def test_windows_on_arm(make_machine: MachineFactory) -> None:
     assert {"fp", "asimd", "crc32", "atomics", "asimddp"} == set(got) - {"version"}
 
 
-def test_force_features(make_machine: MachineFactory) -> None:
-    env = {FORCE_FEATURES_ENV: "fp,asimd,crc32,atomics,asimdrdm,sve"}
-    out = detect(ReplaySystem(make_machine(platform=ARM_LINUX, env=env)))
-    assert out.status == "override"
-    assert features(out)["version"] == ["8.1a", "8a"]
-    assert "sve" in features(out)
-    bad = detect(ReplaySystem(make_machine(platform=ARM_LINUX, env={FORCE_FEATURES_ENV: "Sve!"})))
-    assert bad.status == "error"
+def host_row(machine: Path) -> ProviderResult:
+    """The ``aarch64`` row of a host detection: overrides applied, as users see them."""
+    host = Host(entry_points=False)
+    return host.detect(ReplaySystem(machine), only=["aarch64"], cache=False)["aarch64"]
+
+
+def test_override_sets_features_and_the_version(make_machine: MachineFactory) -> None:
+    # What VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES did, with the one override scheme.
+    items = "aarch64 :: version :: 8.1a, 8a; aarch64 :: sve :: on"
+    result = host_row(make_machine(platform=ARM_LINUX, env={OVERRIDE_VAR: items}))
+    assert result.status == "override"
+    got = {f.name: list(f.values) for f in result.features}
+    assert got["version"] == ["8.1a", "8a"] and got["sve"] == ["on"]
+    assert result.provenance["sve"] == f"override:{OVERRIDE_VAR}"
+    with pytest.raises(InvalidOverride, match="aarch64"):
+        host_row(make_machine(platform=ARM_LINUX, env={OVERRIDE_VAR: "aarch64 :: Sve! :: on"}))
+
+
+def test_the_removed_force_variable_changes_nothing(make_machine: MachineFactory) -> None:
+    plain = host_row(make_machine(platform=ARM_LINUX))
+    env = {"VARIANT_PROVIDERS_AARCH64_FORCE_FEATURES": "fp,asimd,sve"}
+    forced = host_row(make_machine(platform=ARM_LINUX, env=env))
+    assert forced.status == plain.status
+    assert forced.features == plain.features
 
 
 # -- hypothesis -----------------------------------------------------------------------------------

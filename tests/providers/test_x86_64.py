@@ -12,14 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from variant_providers.host import Host
+from variant_providers.host import Host, ProviderResult
+from variant_providers.overrides import OVERRIDE_VAR, InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.x86_64 import plugin
 from variant_providers.providers.x86_64.cpuid import decode_cpuid, parse_cpuid_csv
 from variant_providers.providers.x86_64.detect import (
     CROSSCHECK_ENV,
-    FORCE_EXTENSIONS_ENV,
-    FORCE_LEVEL_ENV,
     detect,
     detect_linux,
 )
@@ -540,25 +539,47 @@ def test_other_arch_and_os(make_machine: MachineFactory) -> None:
     assert "FreeBSD" in detect(ReplaySystem(bsd)).reason
 
 
-# -- force variables -----------------------------------------------------------------------------
+# -- overrides ---------------------------------------------------------------------------------
+# The project's own VARIANT_PROVIDERS_X86_64_FORCE_LEVEL / _FORCE_EXTENSIONS are gone:
+# VARIANT_PROVIDERS_OVERRIDE says the same for every namespace.
 
 
-def test_force_level_and_extensions(make_machine: MachineFactory) -> None:
-    machine = make_machine(env={FORCE_LEVEL_ENV: "v3", FORCE_EXTENSIONS_ENV: "sha_ni, avx_vnni"})
-    out = detect(ReplaySystem(machine))
-    assert out.status == "override"
-    assert features(out) == {"level": ["v3", "v2", "v1"], "avx_vnni": ["on"], "sha_ni": ["on"]}
-    assert out.info["source"]["level"] == "override"
+def host_row(machine: Path) -> ProviderResult:
+    """The ``x86_64`` row of a host detection: overrides applied, as users see them."""
+    host = Host(entry_points=False)
+    return host.detect(ReplaySystem(machine), only=["x86_64"], cache=False)["x86_64"]
 
 
-@pytest.mark.parametrize(
-    "env",
-    [{FORCE_LEVEL_ENV: "v5"}, {FORCE_LEVEL_ENV: "v3", FORCE_EXTENSIONS_ENV: "avx9000"}],
-)
-def test_force_errors(make_machine: MachineFactory, env: Dict[str, str]) -> None:
-    out = detect(ReplaySystem(make_machine(env=env)))
-    assert out.status == "error"
-    assert "VARIANT_PROVIDERS_X86_64_FORCE" in out.reason
+def test_override_sets_the_level_and_the_extensions(make_machine: MachineFactory) -> None:
+    items = "x86_64 :: level :: v3, v2, v1; x86_64 :: avx_vnni :: on; x86_64 :: sha_ni :: on"
+    result = host_row(make_machine(env={OVERRIDE_VAR: items}))
+    assert result.status == "override"
+    got = {f.name: list(f.values) for f in result.features}
+    assert got["level"] == ["v3", "v2", "v1"]
+    assert got["avx_vnni"] == ["on"] and got["sha_ni"] == ["on"]
+    assert result.provenance["level"] == f"override:{OVERRIDE_VAR}"
+
+
+def test_override_forces_an_extension_absent(make_machine: MachineFactory) -> None:
+    result = host_row(make_machine(env={OVERRIDE_VAR: "x86_64 :: avx2 ::"}))
+    assert "avx2" not in {f.name for f in result.features}
+    assert result.provenance["avx2"] == f"override:{OVERRIDE_VAR}"
+
+
+def test_a_bad_override_value_is_a_usage_error(make_machine: MachineFactory) -> None:
+    with pytest.raises(InvalidOverride, match="x86_64"):
+        host_row(make_machine(env={OVERRIDE_VAR: "x86_64 :: level :: V3!"}))
+
+
+def test_the_removed_force_variables_change_nothing(make_machine: MachineFactory) -> None:
+    plain = host_row(make_machine())
+    env = {
+        "VARIANT_PROVIDERS_X86_64_FORCE_LEVEL": "v1",
+        "VARIANT_PROVIDERS_X86_64_FORCE_EXTENSIONS": "sha_ni",
+    }
+    forced = host_row(make_machine(env=env))
+    assert forced.status == plain.status
+    assert forced.features == plain.features
 
 
 # -- hypothesis ----------------------------------------------------------------------------------
