@@ -25,7 +25,7 @@ from .provider import Provider
 from .system import System
 from .third_party import Answer, ThirdPartyRow, error_row, machine_spec, plain_env, read_answer
 
-__all__ = ["ThirdPartyPlugins", "ThirdPartyRuns"]
+__all__ = ["ThirdPartyPlugins", "ThirdPartyRuns", "entry_name"]
 
 _CHILD = "variant_providers.third_party_child:child_plugin"
 
@@ -43,9 +43,12 @@ def _identity(record: EntryPointRecord) -> Dict[str, str]:
     }
 
 
-def _entry_name(record: EntryPointRecord) -> str:
-    """The cache file of one entry point (names may hold any character; namespaces cannot)."""
-    return "third-party-" + hashlib.sha256(record.name.encode("utf-8")).hexdigest()[:16]
+def entry_name(name: str) -> str:
+    """The cache entry of the entry point *name* (names may hold any character; namespaces cannot).
+
+    Also read by the warm record (:mod:`variant_providers.warm_record`).
+    """
+    return "third-party-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
 
 
 def _digests(doc: Any, system: System) -> Dict[str, str]:
@@ -142,7 +145,7 @@ class ThirdPartyRuns:
                 self.plans.append((record, why, None))
                 continue
             key = store.plugin_key(_identity(record), spec[0], system, boot_id) if store else None
-            entry = store.load(_entry_name(record), key) if store and key else None
+            entry = store.load(entry_name(record.name), key) if store and key else None
             if (
                 entry is not None
                 and not refresh
@@ -207,7 +210,9 @@ class ThirdPartyRuns:
         except ValueError:  # a spec that read_answer refused: nothing to store
             return
         entry = {"plugin": _identity(record), "result": doc, "digests": digests}
-        self.store.save(_entry_name(record), key, entry, ERROR_TTL if failed else self.store.ttl)
+        self.store.save(
+            entry_name(record.name), key, entry, ERROR_TTL if failed else self.store.ttl
+        )
 
 
 def _declared_names(entry: Mapping[str, Any]) -> List[str]:

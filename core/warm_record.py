@@ -7,9 +7,9 @@ machine noting every question asked of it (the boot id, each provider's
 fingerprint files, the environment variables the cache entries were keyed
 on, the override and lock variables), and stores a record only after a run
 whose every answer came from the cache, with no command run, no native
-library asked, and no third-party or standard plugin loaded (their answers
-come from child processes the manifest cannot see into; a blocked one ran
-nothing).
+library asked and no standard plugin's child started (its answer is never
+cached).  A third-party plugin's cached answer is covered like a built-in's:
+its entry's status, and the fingerprint reads its declared data made.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .cache import DetectionCache, read_private_json, write_private_json
 from .entrypoints import prune
 from .native import NativeFacade
-from .records import Detection
+from .records import Detection, ProviderResult
 from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
+from .third_party_runs import entry_name
 from .warm import WARM_FORMAT, python_facts, record_path, sha256_hex, stat_of, watched_environ
 
 __all__ = ["KEEP_RECORDS", "ManifestSystem", "WarmRecorder"]
@@ -158,26 +159,42 @@ class WarmRecorder:
         return True
 
     def _entries(self, detection: Detection) -> Optional[Dict[str, Dict[str, Any]]]:
-        """The cache entries (by path) the rows came from; ``None`` unless a full hit."""
-        if self.system.opaque or detection.cache_dir is None:
-            return None
-        # A blocked plugin ran nothing (and installing one changes sys.path's status).
-        if detection.shadowed or any(
-            not p.get("state", "").startswith("blocked") for p in detection.plugins
-        ):
+        """The cache entries (by path) the rows came from; ``None`` unless a full hit.
+
+        A built-in's row comes from ``<namespace>.json``; a third-party
+        plugin's rows from its entry point's entry, which also holds the
+        declared fingerprint data its digests were recomputed from (through
+        :class:`ManifestSystem`, so those reads are in the manifest).
+        """
+        if self.system.opaque or detection.cache_dir is None or detection.shadowed:
             return None
         directory = Path(detection.cache_dir)
-        entries: Dict[str, Dict[str, Any]] = {}
-        for row in detection.providers:
-            if row.status == "disabled":
+        names: Dict[str, Optional[ProviderResult]] = {
+            f"{row.namespace}.json": row for row in detection.providers
+        }
+        third_party = set()
+        for plugin in detection.plugins:
+            state = plugin.get("state", "")
+            if state.startswith(("blocked", "skipped")):  # ran nothing; sys.path covers it
                 continue
-            entry = read_private_json(directory / f"{row.namespace}.json")
-            if row.cache_age_s is None or not isinstance(entry, dict):
+            # A standard plugin's child (its rows name their group) runs every time.
+            if "group" in plugin or state != "runs in a child process":
                 return None
-            if not isinstance(entry.get("created"), (int, float)):
+            third_party.add(plugin.get("name", ""))
+            names[f"{entry_name(plugin.get('name', ''))}.json"] = None
+        entries: Dict[str, Dict[str, Any]] = {}
+        for name, row in names.items():
+            if row is not None and (row.status == "disabled" or row.plugin in third_party):
+                continue
+            entry = read_private_json(directory / name)
+            if row is not None and row.cache_age_s is None:
+                return None
+            if not isinstance(entry, dict) or not isinstance(entry.get("created"), (int, float)):
                 return None
             entry["ttl"] = min(float(entry.get("ttl", 0)), self._ttl())
-            entries[str(directory / f"{row.namespace}.json")] = entry
+            entries[str(directory / name)] = entry
+        if any(r.cache_age_s is None and r.status != "disabled" for r in detection.providers):
+            return None
         return entries or None
 
     @staticmethod

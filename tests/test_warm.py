@@ -292,3 +292,26 @@ def test_a_warm_plugin_api_call_loads_no_host(tmp_path: Path) -> None:
         assert heavy not in modules, f"a warm get_supported_configs() imported {heavy}"
     assert "variant_providers.host" not in modules
     assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
+
+
+def test_a_third_party_plugins_cached_answer_is_covered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its rows come from its own entry; its declared fingerprint file is in the manifest."""
+    from .test_third_party import _install, _plugin_source, _runs
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    log, facts = tmp_path / "imports.log", tmp_path / "acme-driver-version"
+    facts.write_text("1\n")
+    _install(site, "acme", _plugin_source(log, "acme", f"file_fingerprint(files=[{str(facts)!r}])"))
+    monkeypatch.setattr(host, "_DEFAULT_HOST", Host(builtins=False, allow="acme"))
+    _report()
+    hit = _report()
+    assert len(_runs(log)) == 1, "the second run was a cache hit"
+    warm = _warm()
+    assert warm is not None and _without_times(warm) == _without_times(hit)
+    assert [p["namespace"] for p in warm["providers"]] == ["acme"]  # type: ignore[attr-defined]
+    facts.write_text("2\n")
+    assert _warm() is None
