@@ -65,7 +65,8 @@ def machine_spec(system: System) -> Optional[Tuple[Dict[str, Any], Optional[Dict
     if isinstance(system, ReplaySystem):
         return {"kind": "replay", "path": str(system.path)}, None
     if isinstance(system, LiveSystem):
-        return {"kind": "live", "root": system.root}, dict(system.environ)
+        spec = {"kind": "live", "root": system.root, "platform": system.platform.to_dict()}
+        return spec, dict(system.environ)
     return None
 
 

@@ -40,7 +40,7 @@ from .records import one_line
 from .registry import Registry
 from .replay import ReplaySystem
 from .runner import EnvTracker, coerce_features, error_result, run_tracked
-from .system import LiveSystem, System
+from .system import LiveSystem, PlatformInfo, System
 
 __all__ = ["child_plugin", "machine_from_spec"]
 
@@ -55,7 +55,12 @@ def machine_from_spec(spec: Any, timeout: float) -> System:
     if spec.get("kind") == "replay":
         return ReplaySystem(str(spec["path"]))
     if spec.get("kind") == "live":
-        return LiveSystem(root=str(spec.get("root") or "/"), timeout=timeout)
+        platform = spec.get("platform")
+        return LiveSystem(
+            root=str(spec.get("root") or "/"),
+            timeout=timeout,
+            platform=PlatformInfo(**platform) if isinstance(platform, dict) else None,
+        )
     raise ValueError(f"unknown machine kind {spec.get('kind')!r}")
 
 

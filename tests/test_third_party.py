@@ -20,7 +20,7 @@ from variant_providers.host import Host
 from variant_providers.plugin_api import plugin_class
 from variant_providers.replay import ReplaySystem
 from variant_providers.scaffold import new_provider
-from variant_providers.system import LiveSystem, SystemProxy
+from variant_providers.system import LiveSystem, PlatformInfo, SystemProxy
 from variant_providers.third_party import read_answer
 
 from .conftest import MachineFactory, write_distribution
@@ -34,14 +34,15 @@ def _plugin_source(log: Path, namespace: str, fingerprint: str = "None") -> str:
         "import os\n"
         f"with open({str(log)!r}, 'a') as f:\n"
         "    f.write(str(os.getpid()) + '\\n')\n"
-        "from variant_providers import FeatureConfig, Provider, hookimpl\n"
+        "from variant_providers import FeatureConfig, Provider, ProviderOutput, hookimpl\n"
         "from variant_providers.fingerprint import file_fingerprint\n"
         "def detect(system):\n"
         "    try:\n"
         "        gen = system.read_text('/etc/acme-generation').strip()\n"
         "    except OSError:\n"
         "        gen = 'g1'\n"
-        "    return [FeatureConfig('generation', [gen, str(os.getpid())])]\n"
+        "    features = [FeatureConfig('generation', [gen, str(os.getpid())])]\n"
+        "    return ProviderOutput(features, info={'machine': system.platform.machine})\n"
         "@hookimpl\n"
         "def variant_providers():\n"
         f"    yield Provider({namespace!r}, detect, fingerprint={fingerprint},\n"
@@ -125,10 +126,14 @@ def test_a_live_root_and_a_recorded_machine_are_examined_by_the_child(
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "acme-generation").write_text("g2\n")
-    live = Host(allow="acme").detect(LiveSystem(root=str(root)), timeout=TIMEOUT)["acme"]
+    jetson = PlatformInfo("Linux", "aarch64", "5.15-tegra")
+    live = Host(allow="acme").detect(LiveSystem(root=str(root), platform=jetson), timeout=TIMEOUT)[
+        "acme"
+    ]
     machine = make_machine(root_files={"/etc/acme-generation": "g3\n"})
     replayed = Host(allow="acme").detect(ReplaySystem(machine), timeout=TIMEOUT)["acme"]
     assert live.features[0].values[0] == "g2" and replayed.features[0].values[0] == "g3"
+    assert live.info == {"machine": "aarch64"}, "the child sees the platform the caller gave"
     assert str(os.getpid()) not in _runs(log)
 
 
