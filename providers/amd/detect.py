@@ -109,7 +109,7 @@ def _scan_sysfs(system: System, gpus: List[PhysicalGpu], topo_info: Dict[str, An
     }
     more, notes = sysfs_info(system, gpus)
     info.update(more)
-    if any("vram_bytes" not in g.facts for g in gpus):
+    if any(g.vram_bytes is None for g in gpus):
         info["pyamdgpuinfo"] = ask_pyamdgpuinfo(system, gpus)
     info["devices"] = [g.to_info() for g in gpus]
     if notes:

@@ -115,11 +115,11 @@ def ask_pyamdgpuinfo(system: System, gpus: List[PhysicalGpu]) -> str:
         if entry is None:
             continue
         vram = entry.get("vram_size")
-        if "vram_bytes" not in gpu.facts and isinstance(vram, int) and vram > 0:
-            gpu.facts["vram_bytes"] = vram
+        if gpu.vram_bytes is None and isinstance(vram, int) and vram > 0:
+            gpu.vram_bytes = vram
             used = True
         name = entry.get("name")
-        if "name" not in gpu.facts and isinstance(name, str) and name.strip():
-            gpu.facts["name"] = name.strip()[:128]
+        if gpu.name is None and isinstance(name, str) and name.strip():
+            gpu.name = name.strip()[:128]
             used = True
     return "used" if used else "no match"

@@ -164,7 +164,15 @@ class PhysicalGpu:
     """The KFD nodes of one physical GPU (several when it is partitioned)."""
 
     nodes: List[KfdNode]
-    facts: Dict[str, object] = field(default_factory=dict)
+    #: From the GPU's PCI sysfs directory (:func:`enrich_from_pci`), or ``pyamdgpuinfo``.
+    pci_class: Optional[str] = None
+    pci_revision: Optional[str] = None
+    pci_subsystem: Optional[str] = None
+    driver: Optional[str] = None
+    drm: List[str] = field(default_factory=list)
+    vram_bytes: Optional[int] = None
+    name: Optional[str] = None
+    pci_errors: List[str] = field(default_factory=list)
 
     @property
     def first(self) -> KfdNode:
@@ -208,7 +216,17 @@ class PhysicalGpu:
             "num_xcc": sum(n.get("num_xcc") for n in self.nodes) or None,
             "integrated": self.integrated,
         }
-        info.update(self.facts)
+        facts: Dict[str, object] = {
+            "pci_class": self.pci_class,
+            "pci_revision": self.pci_revision,
+            "pci_subsystem": self.pci_subsystem,
+            "driver": self.driver,
+            "drm": self.drm or None,
+            "vram_bytes": self.vram_bytes,
+            "name": self.name,
+            "pci_errors": self.pci_errors or None,
+        }
+        info.update((key, value) for key, value in facts.items() if value is not None)
         return info
 
 
@@ -290,22 +308,20 @@ def enrich_from_pci(system: System, gpu: PhysicalGpu) -> None:
     device = read_pci_device(system, pci, errors=errors)
     if device is not None:
         pci_facts = device.to_dict()
-        for key in ("class", "revision", "subsystem", "driver"):
-            if pci_facts.get(key) is not None:
-                gpu.facts[f"pci_{key}" if key != "driver" else "driver"] = pci_facts[key]
+        gpu.pci_class = pci_facts.get("class")
+        gpu.pci_revision = pci_facts.get("revision")
+        gpu.pci_subsystem = pci_facts.get("subsystem")
+        gpu.driver = pci_facts.get("driver")
     base = f"{PCI_DEVICES}/{pci}"
     listing = list_optional(system, f"{base}/drm").names or []
-    drm = [n for n in listing if n.startswith(("card", "renderD"))]
-    if drm:
-        gpu.facts["drm"] = drm
+    gpu.drm = [n for n in listing if n.startswith(("card", "renderD"))]
     vram = _read_small(system, f"{base}/mem_info_vram_total")
     if vram is not None and _DECIMAL_RE.fullmatch(vram):
-        gpu.facts["vram_bytes"] = int(vram)
+        gpu.vram_bytes = int(vram)
     name = _read_small(system, f"{base}/product_name")
     if name is not None and name.isprintable() and len(name) <= 128:
-        gpu.facts["name"] = name
-    if errors:
-        gpu.facts["pci_errors"] = errors
+        gpu.name = name
+    gpu.pci_errors = errors
 
 
 def visibility(system: System) -> Dict[str, str]:
