@@ -21,11 +21,12 @@ the environment of the machine being detected:
     report status ``disabled`` and support nothing.
 
 The vendor force variables (``NV_VARIANT_PROVIDER_FORCE_SM_ARCH`` …) keep
-working: each provider applies its own and declares them on its ``Provider``
-record, so the host checks them (an invalid value is an
-:class:`InvalidOverride` too) and reports them beside these (see
-:mod:`variant_providers.force`).  A name in ``VARIANT_PROVIDERS_DISABLE`` that
-no provider offers is a usage error, not silently ignored.
+working: each provider declares its own on its ``Provider`` record, and the
+host checks them (an invalid value is an :class:`InvalidOverride` too),
+applies them in the same step as these and reports them beside these (see
+:mod:`variant_providers.force`); no provider reads them itself.  A name in
+``VARIANT_PROVIDERS_DISABLE`` that no provider offers is a usage error, not
+silently ignored.
 """
 
 from __future__ import annotations
