@@ -30,12 +30,12 @@ from __future__ import annotations
 import errno
 import os
 import platform as _platform
-import re
 import time
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 from .children import ChildOutputTooLarge, ChildTimeout, kill_process_group
+from .libraries import DRIVE_RE, LibraryPlace, find_libraries, machine_path, native_join
 from .native import (
     DEFAULT_TIMEOUT,
     NativeError,
@@ -287,7 +287,7 @@ class LiveSystem:
     def _path(self, path: str) -> str:
         if self._root in ("", "/"):
             # A drive path in machine form (``/C:/Windows``) is ``C:/Windows`` to Windows.
-            return path[1:] if os.name == "nt" and _DRIVE_RE.match(path) else path
+            return path[1:] if os.name == "nt" and DRIVE_RE.match(path) else path
         return os.path.join(self._root, path.lstrip("/"))
 
     @property
@@ -339,63 +339,6 @@ class LiveSystem:
         return run_python_child(
             facade.target, facade.args, timeout=limit, env=self._environ, what=facade.name
         )
-
-
-_DRIVE_RE = re.compile(r"/?[A-Za-z]:[\\/]")
-
-
-def machine_path(native: str) -> str:
-    """A Windows path in the seam's absolute POSIX form: ``C:\\Windows`` → ``/C:/Windows``.
-
-    Recorded machines and the file methods of :class:`System` take POSIX
-    paths only; a drive path keeps its drive as the first component, so a
-    Windows machine is recorded and replayed like any other.  POSIX paths
-    are returned unchanged.
-    """
-    if _DRIVE_RE.match(native) and not native.startswith("/"):
-        return "/" + native.replace("\\", "/")
-    return native
-
-
-def native_join(base: str, *parts: str) -> str:
-    """*parts* below directory *base*, joined in *base*'s own style (``\\`` for a drive path)."""
-    sep = "\\" if _DRIVE_RE.match(base) or "\\" in base else "/"
-    return sep.join([base.rstrip("\\/"), *(p.strip("\\/").replace("/", sep) for p in parts)])
-
-
-@dataclass(frozen=True)
-class LibraryPlace:
-    """One place a vendor library may be installed: ``path`` below the directory
-    that environment variable ``base`` names (``default`` when it is unset)."""
-
-    base: str
-    path: str
-    default: str = ""
-
-    def resolve(self, system: System) -> Optional[str]:
-        """The library's native path on *system*, or ``None`` when the base is unknown."""
-        root = system.getenv(self.base) or self.default
-        return native_join(root, self.path) if root else None
-
-
-def find_libraries(system: System, places: Sequence[LibraryPlace]) -> List[str]:
-    """The native paths of *places* that exist on *system*, in order, each once.
-
-    File checks only — no library is loaded — so a machine without the
-    vendor's library is told apart without starting a child process.
-    """
-    found: List[str] = []
-    for place in places:
-        path = place.resolve(system)
-        if path is None or path in found:
-            continue
-        try:
-            present = system.exists(machine_path(path))
-        except (OSError, ValueError):
-            present = False
-        if present:
-            found.append(path)
-    return found
 
 
 def _ms_since(start: float) -> float:
