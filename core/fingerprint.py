@@ -65,7 +65,9 @@ def fingerprint_of(
         except OSError as exc:
             parts.append(f"d:{directory}!{exc.errno}")
             continue
-        for entry in listed:
+        if len(listed) > MAX_ENTRIES:
+            parts.append(f"d:{directory}+{len(listed) - MAX_ENTRIES}")
+        for entry in listed[:MAX_ENTRIES]:
             path = f"{directory.rstrip('/')}/{entry}/{name}"
             try:
                 parts.append(f"d:{path}={system.read_text(path).strip()}")
@@ -150,9 +152,16 @@ class FileFingerprint:
             for v in pairs.values()
         ):
             raise ValueError("fingerprint lines and entries must be pairs of strings")
+        if sum(map(len, [*paths.values(), *pairs.values()])) > MAX_SPEC_PATHS:
+            raise ValueError(f"a fingerprint spec names more than {MAX_SPEC_PATHS} paths")
         lines, entries = ([(p[0], p[1]) for p in pairs[k]] for k in _PAIRS)
         return cls(paths["files"], paths["listings"], paths["exists"], lines, entries)
 
+
+#: Most paths a spec may name: a third-party child chooses them, the parent reads them.
+MAX_SPEC_PATHS = 256
+#: Most entries of one directory an ``entries`` pair reads (the rest count as their number).
+MAX_ENTRIES = 256
 
 #: The keys of a spec holding paths, and those holding pairs of strings.
 _PATHS = ("files", "listings", "exists")
