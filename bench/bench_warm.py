@@ -8,6 +8,7 @@ machine's load hits every row alike, medians of RUNS:
 * warm ``python -m variant_providers report --json`` (answered from the
   warm record: the cache was filled and a full hit recorded beforehand);
 * warm plugin-API ``Plugin.get_supported_configs()`` in a fresh interpreter;
+* warm ``from variant_providers import detect; detect()`` in a fresh interpreter;
 * cold ``report --json --no-cache``;
 * ``variantlib plugins get-configs --supported`` with the same providers,
   when variantlib is installed.
@@ -68,6 +69,7 @@ def _rows(tmp: Path) -> Dict[str, List[str]]:
         "import variant_providers": [PY, "-c", "import variant_providers"],
         "report --json, warm": [PY, "-m", "variant_providers", "report", "--json"],
         "get_supported_configs(), warm": [PY, "-c", PLUGIN_CALL],
+        "detect(), warm": [PY, "-c", "from variant_providers import detect\ndetect()\n"],
         "report --json --no-cache": [
             PY,
             "-m",
@@ -95,7 +97,7 @@ def main() -> None:
         for argv in rows.values():  # cold, then the full hit that writes the warm records
             _time(argv, env)
             _time(argv, env)
-        for name in ("report --json, warm", "get_supported_configs(), warm"):
+        for name in ("report --json, warm", "get_supported_configs(), warm", "detect(), warm"):
             _check_warm(rows[name], env)
         times: Dict[str, List[float]] = {name: [] for name in rows}
         for _ in range(RUNS):
@@ -111,6 +113,7 @@ def main() -> None:
         "get_supported_configs(), warm": (
             f"{median['get_supported_configs(), warm'] / bare:.2f}x bare (<= 2.5x)"
         ),
+        "detect(), warm": f"{median['detect(), warm'] / bare:.2f}x bare",
         "report --json --no-cache": "(<= 60 ms)",
     }
     if "variantlib get-configs -s" in median:

@@ -40,7 +40,7 @@ __all__ = [
 _LAZY = {
     "Detection": "host",
     "ProviderResult": "host",
-    "detect": "host",
+    "detect": "warm_detect",
     "Provider": "provider",
     "ProviderOutput": "provider",
     "System": "system",
@@ -50,10 +50,11 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .hookspecs import hookimpl
-    from .host import Detection, ProviderResult, detect
+    from .host import Detection, ProviderResult
     from .provider import Provider, ProviderOutput
     from .selection import select
     from .system import System
+    from .warm_detect import detect
 
 
 def __getattr__(name: str) -> Any:

@@ -8,16 +8,19 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 import pytest
 
+import variant_providers
 from variant_providers import FeatureConfig, Provider, ProviderOutput, System, hookimpl, host
 from variant_providers.cache import read_private_json, write_private_json
 from variant_providers.cli import main
 from variant_providers.fingerprint import file_fingerprint
 from variant_providers.host import Host
+from variant_providers.records import Detection
 from variant_providers.warm import record_path, serve
 
 from .conftest import write_distribution
@@ -315,3 +318,49 @@ def test_a_third_party_plugins_cached_answer_is_covered(
     assert [p["namespace"] for p in warm["providers"]] == ["acme"]  # type: ignore[attr-defined]
     facts.write_text("2\n")
     assert _warm() is None
+
+
+def _same_but_times(detection: Detection) -> Detection:
+    rows = tuple(replace(r, cache_age_s=None) for r in detection.providers)
+    return replace(detection, providers=rows, duration_ms=0.0)
+
+
+def test_detect_is_rebuilt_from_the_record_as_the_full_hit_returned_it(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    variant_providers.detect()
+    hit = variant_providers.detect()
+    assert demo.runs == 1, "the second call was a cache hit"
+    monkeypatch.setattr(host, "get_host", None)  # a warm answer never reaches the host
+    warm = variant_providers.detect()
+    assert _same_but_times(warm) == _same_but_times(hit)
+    assert warm["demo"].cache_age_s is not None
+    (demo.root / "version").write_text("575.2\n")
+    with pytest.raises(TypeError):  # a miss: the host is asked
+        variant_providers.detect()
+
+
+DETECT_CALL = (
+    "import json, sys\n"
+    "from variant_providers import detect\n"
+    "json.dump([str(p) for p in detect().properties], sys.stdout)\n"
+)
+
+
+def test_a_warm_detect_call_loads_no_host(tmp_path: Path) -> None:
+    env = _child_env(tmp_path)
+
+    def call(*python: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, *python, "-c", DETECT_CALL]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+
+    cold = call()
+    full = call("-X", "importtime")
+    assert "pluggy" in _imported(full.stderr)
+    warm = call("-X", "importtime")
+    modules = _imported(warm.stderr)
+    for heavy in ("pluggy", "importlib.metadata", "argparse", "email", "zipfile", "socket"):
+        assert heavy not in modules, f"a warm detect() imported {heavy}"
+    assert "variant_providers.host" not in modules
+    assert not [m for m in modules if m.startswith("variant_providers.providers")]
+    assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
