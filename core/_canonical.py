@@ -44,6 +44,7 @@ __all__ = [
     "property_priorities_key",
     "short_repr",
     "strings_argument",
+    "triple_of",
     "FeatureLike",
     "Features",
     "PropertyLike",
@@ -215,6 +216,11 @@ def _from_flat_checked(label: str, props: Sequence[object]) -> Features:
             raise ValueError(f"variant {label!r}: duplicate value {value!r} of '{ns} :: {feature}'")
         values.append(value)
     return out
+
+
+def triple_of(text: str) -> Optional[_Parts]:
+    """The checked parts of a property string seen before, or None."""
+    return _TRIPLES.get(text)
 
 
 def _triple(label: str, item: object) -> _Parts:

@@ -29,7 +29,11 @@ stride + value_position``), so a key is a list of small ints.
 There is one ranking implementation, :meth:`Ranker._keyed`, on one shape, the
 ``variants.json`` one: ``{namespace: {feature: [values]}}``.  Property
 strings and :class:`VariantProperty` lists are converted to it, and every
-input is checked, at the boundary (``_canonical.py``).
+input is checked, at the boundary (``_canonical.py``).  The one shortcut:
+a list made only of properties already seen in a valid list is keyed from
+a per-ranker memo of each property's code (``_list_memo.py``), which
+applies the same per-feature rule without building the dict; the tests
+rank every shape, first and repeated sightings, and compare the orders.
 
 Installers rank many packages against one machine, so the tables for one
 (supported properties, priorities, forbidden lists) combination are built
@@ -72,6 +76,7 @@ from ._canonical import (
     short_repr,
     strings_argument,
 )
+from ._list_memo import ListMemo
 from ._ranking_tables import build_tables
 from .abi_dependency import abi_dependency_properties
 from .model import (
@@ -110,7 +115,14 @@ class Ranker:
     between threads.
     """
 
-    __slots__ = ("_allowed_order", "_ordered", "_restricted", "_sentinel", "_table")
+    __slots__ = (
+        "_allowed_order",
+        "_lists",
+        "_ordered",
+        "_restricted",
+        "_sentinel",
+        "_table",
+    )
 
     def __init__(
         self,
@@ -139,6 +151,8 @@ class Ranker:
         self._ordered = tables.ordered
         self._allowed_order = tables.allowed
         self._sentinel = tables.sentinel
+        # Lists of properties seen before are ranked without building their dicts.
+        self._lists = ListMemo(self._table, self._sentinel)
 
     @property
     def ordered_supported(self) -> Tuple[VariantProperty, ...]:
@@ -212,6 +226,15 @@ class Ranker:
             if kind is dict:
                 variant: Features = props  # type: ignore[assignment]
             elif kind is list:
+                if props and not restricted and label != NULL_LABEL:
+                    try:
+                        flat = self._lists.key(props)  # type: ignore[arg-type]
+                    except (KeyError, TypeError, AttributeError):
+                        pass  # a first sighting, a repeat or an odd item: the full path
+                    else:
+                        if flat is not None:
+                            keyed.append((flat, label))
+                        continue
                 variant = from_list(label, props)  # type: ignore[arg-type]
             else:
                 variant = canonical(label, props)
@@ -273,6 +296,8 @@ class Ranker:
                 codes.sort()
                 codes.append(sentinel)
                 keyed.append((codes, label))
+            if kind is list and not restricted:
+                self._lists.remember(props)  # type: ignore[arg-type]
         return keyed
 
 

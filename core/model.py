@@ -124,6 +124,9 @@ class VariantProperty:
         # The matcher reads a property as (namespace, feature, (value,)); made once here
         # so ranking lists of properties builds nothing per property.  Not a field.
         object.__setattr__(self, "_parts", (self.namespace, self.feature, (self.value,)))
+        # Its canonical text, whose hash Python caches: the matcher's memo key for lists
+        # of properties (a frozen dataclass's own hash is recomputed at every lookup).
+        object.__setattr__(self, "_text", f"{self.namespace} :: {self.feature} :: {self.value}")
 
     def _quoted(self) -> str:
         return repr(f"{self.namespace} :: {self.feature} :: {self.value}")

@@ -69,6 +69,44 @@ def test_duplicates_are_found_in_unsupported_features_too() -> None:
         rank_variants({"a": {"q": {"r": ["z", "z"]}}}, SUPPORTED, NAMESPACES)
 
 
+@pytest.mark.parametrize("value", ["v", "nope"])  # supported, and not
+def test_a_repeat_is_found_once_its_properties_are_known(value: str) -> None:
+    # Lists of properties seen before are ranked from a memo: a repeat in two
+    # spellings, or of one object, must still be the same error as the first time.
+    spellings = [f"d :: f :: {value}", f"d::f::{value}"]
+    objects = [VariantProperty("d", "f", value)] * 2
+    for _ in range(2):
+        rank_variants(
+            {"p": spellings[:1], "q": spellings[1:], "r": objects[:1]}, SUPPORTED, NAMESPACES
+        )
+        for props in (spellings, objects):
+            with pytest.raises(ValueError, match=f"duplicate value '{value}' of 'd :: f'"):
+                rank_variants({"a": props}, SUPPORTED, NAMESPACES)
+
+
+def test_known_lists_rank_as_their_first_sighting() -> None:
+    variants = {
+        "one": ["d :: f :: w", "d :: g :: x"],
+        "two": ["d :: f :: v", "d :: f :: u", "e :: h :: y"],
+        "three": ["d :: f :: u"],
+        "four": ["q :: r :: z", "d :: f :: v"],
+    }
+    objects = {
+        label: [VariantProperty.parse(t) for t in props] for label, props in variants.items()
+    }
+    nested: Dict[str, Dict[str, Dict[str, List[str]]]] = {}
+    for label, props in variants.items():
+        for p in map(VariantProperty.parse, props):
+            nested.setdefault(label, {}).setdefault(p.namespace, {}).setdefault(
+                p.feature, []
+            ).append(p.value)
+    expected = rank_variants(nested, SUPPORTED, NAMESPACES)
+    assert expected == ["two", "one", "null"]  # u and z are unsupported; v before w
+    for _ in range(3):
+        assert rank_variants(variants, SUPPORTED, NAMESPACES) == expected
+        assert rank_variants(objects, SUPPORTED, NAMESPACES) == expected
+
+
 def test_errors_are_found_after_an_incompatible_feature() -> None:
     with pytest.raises(ValueError, match="'Bad!'"):
         rank_variants({"a": {"q": {"r": ["z"]}, "d": {"f": ["Bad!"]}}}, SUPPORTED, NAMESPACES)
