@@ -7,16 +7,17 @@ The public API::
     [str(p) for p in detection.properties]
     # ['x86_64 :: level :: v4', 'x86_64 :: level :: v3', ...]
 
-Importing this package is cheap: the model is loaded eagerly, everything
-else (pluggy, the host, the providers) on first use.
+Importing this package is cheap — about the cost of reading this file: each
+name is loaded on first use (the model, pluggy, the host, the providers), so
+an installer that only asks a warm record pays for nothing else.  Even
+``typing`` is left out here.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from .model import FeatureConfig, InvalidFeatureConfig, InvalidVariantProperty, VariantProperty
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,10 @@ __all__ = [
 
 # name -> module that defines it; resolved lazily by __getattr__ (PEP 562).
 _LAZY = {
+    "FeatureConfig": "model",
+    "InvalidFeatureConfig": "model",
+    "InvalidVariantProperty": "model",
+    "VariantProperty": "model",
     "Detection": "host",
     "ProviderResult": "host",
     "detect": "warm_detect",
@@ -49,8 +54,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .hookspecs import hookimpl
     from .host import Detection, ProviderResult
+    from .model import FeatureConfig, InvalidFeatureConfig, InvalidVariantProperty, VariantProperty
     from .provider import Provider, ProviderOutput
     from .selection import select
     from .system import System

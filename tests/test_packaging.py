@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import variant_providers
+
 from .conftest import REPO
 
 
@@ -32,7 +34,21 @@ def test_import_is_cheap_and_loads_no_vendor_library() -> None:
     modules = set(json.loads(out.stdout))
     for heavy in ("pluggy", "pynvml", "pyamdgpuinfo", "cpuinfo", "ctypes", "subprocess"):
         assert heavy not in modules, f"import variant_providers loaded {heavy}"
-    assert "variant_providers.model" in modules
+    # Nothing of ours but the package itself: every public name loads on first use.
+    assert {m for m in modules if m.startswith("variant_providers.")} == set()
+    assert "typing" not in modules and "dataclasses" not in modules
+
+
+def test_every_public_name_resolves_lazily() -> None:
+    names = variant_providers.__all__
+    code = (
+        "import variant_providers as v, json;"
+        f"print(json.dumps([type(getattr(v, n)).__name__ for n in {names!r}]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    kinds = json.loads(out.stdout)
+    assert len(kinds) == len(names) and "NoneType" not in kinds
+    assert variant_providers.VariantProperty.parse("a :: b :: c").value == "c"
 
 
 def test_py_typed_is_shipped() -> None:
