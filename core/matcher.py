@@ -12,33 +12,21 @@ feature, then label") and the one variantlib 0.2.2's
    then the others in provider order; inside a feature the values listed in
    ``property_priorities`` first, then the others in provider order.
    Priority entries that are not supported have no effect.
-3. Each kept variant gets the *sparse* key: one ``(feature position,
-   best value position)`` pair per feature it uses, sorted ascending.  Keys
-   compare lexicographically, a key that is a proper prefix of another loses
-   (more matching features is better), equal keys fall back to the label.
-   Appending a sentinel larger than every pair makes plain tuple comparison
-   do exactly that, and gives the null variant (no pairs) the last place.
+3. Each kept variant's key: its best value per feature as one small int
+   (``feature_position * stride + value_position``), ascending, then a
+   sentinel larger than every pair, so a key that is a prefix of another
+   loses, equal keys fall back to the label, and null is last.  This sparse
+   key orders exactly as variantlib's dense per-feature vector while costing
+   only the variant's own properties.
 
-variantlib builds a dense vector with one slot per supported feature for
-every variant; the sparse key orders variants identically (the first
-differing slot of the dense vectors is the first differing pair of the
-sparse keys) while costing only the variant's own properties.  Each
-``(feature, value)`` pair is folded into one int (``feature_position *
-stride + value_position``), so a key is a list of small ints.
-
-There is one ranking implementation, :meth:`Ranker._keyed`, on one shape, the
-``variants.json`` one: ``{namespace: {feature: [values]}}``.  Property
-strings and :class:`VariantProperty` lists are converted to it, and every
-input is checked, at the boundary (``_canonical.py``).  The one shortcut:
-a list made only of properties already seen in a valid list is keyed from
-a per-ranker memo of each property's code (``_list_memo.py``), which
-applies the same per-feature rule without building the dict; the tests
-rank every shape, first and repeated sightings, and compare the orders.
-
-Installers rank many packages against one machine, so the tables for one
-(supported properties, priorities, forbidden lists) combination are built
-once by :func:`compile_ranker` and memoized; property strings are parsed once
-and cached.
+One ranking implementation, :meth:`Ranker._keyed`, works on the
+``variants.json`` shape; other shapes are converted and checked at the
+boundary (``_canonical.py``).  The one shortcut: a list made only of
+properties already seen in a valid list is keyed from a per-ranker memo of
+each property's code (``_list_memo.py``) by the same per-feature rule; the
+tests rank every shape, first and repeated sightings, and compare orders.
+Tables are built once per (supported, priorities, forbidden) combination by
+:func:`compile_ranker` and memoized.
 """
 
 from __future__ import annotations
