@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the warm path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["CACHE_DIR_VAR", "CACHE_FORMAT", "LOCATION_VARS", "cache_root", "entry_dir"]
 
