@@ -73,7 +73,7 @@ class ProviderOutput:
 
     features: Sequence[FeatureConfig] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
-    status: Optional[str] = None
+    status: Optional[Status] = None
     reason: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
 

@@ -56,7 +56,7 @@ BROKEN = {
         lambda s: [type("Cfg", (), {"name": "f", "values": [], "multi_value": False})()],
         "has no values",
     ),
-    "bad_status": (lambda s: ProviderOutput(status="great"), "unknown status 'great'"),
+    "bad_status": (lambda s: ProviderOutput(status="great"), "unknown status 'great'"),  # type: ignore[arg-type]
     "ok_without_features": (lambda s: ProviderOutput(status="ok"), "status 'ok' with no features"),
     "bad_info": (lambda s: ProviderOutput(info=[1, 2]), "info must be a mapping"),  # type: ignore[arg-type]
     "not_finite_info": (

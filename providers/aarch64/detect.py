@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Sequence
 
 from variant_providers.cpu import detect_by_os, run_sysctl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import ProviderOutput
+from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import System
 
 from .hwcaps import ask_getauxval, read_hwcaps
@@ -66,7 +66,7 @@ def detect_linux(system: System) -> ProviderOutput:
         return _output(from_auxv, "auxv", info)
     from_child, error, timed_out = ask_getauxval(system)
     if from_child is None:
-        status = "timeout" if timed_out else "not-detected"
+        status: Status = "timeout" if timed_out else "not-detected"
         return ProviderOutput(info=info, status=status, reason=f"{why}; {error}")
     info["fallback"] = why
     return _output(from_child, "getauxval", info)
@@ -75,7 +75,7 @@ def detect_linux(system: System) -> ProviderOutput:
 def detect_darwin(system: System) -> ProviderOutput:
     values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
-        status = "timeout" if timed_out else "not-detected"
+        status: Status = "timeout" if timed_out else "not-detected"
         return ProviderOutput(status=status, reason=f"sysctl: {reason}")
     info: Dict[str, Any] = {"vendor": "Apple", "model": values.get("machdep.cpu.brand_string", "")}
     sme = values.get("hw.optional.arm.sme_max_svl_b")

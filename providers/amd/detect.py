@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import ProviderOutput
+from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import System
 
 from .gpuinfo import ask_pyamdgpuinfo
@@ -58,7 +58,7 @@ class _Scan:
     values: List[str] = field(default_factory=list)
     source: str = ""
     info: Dict[str, Any] = field(default_factory=dict)
-    status: Optional[str] = None
+    status: Optional[Status] = None
     reason: str = ""
     #: ``(rocm_version, source)`` when the scan itself learned it (the HIP runtime).
     rocm: Optional[Tuple[str, str]] = None
@@ -82,7 +82,7 @@ def _from_hip(hip: HipScan, info: Dict[str, Any], why: str) -> _Scan:
         info["devices"] = [d.to_info() for d in hip.devices]
         rocm = (hip.rocm_version, hip.rocm_source) if hip.rocm_version else None
         return _Scan(order_targets(hip.targets), hip.source, info, rocm=rocm)
-    status = "timeout" if hip.timed_out else "not-detected"
+    status: Status = "timeout" if hip.timed_out else "not-detected"
     return _Scan([], "", info, status=status, reason=why + "; ".join(hip.attempts))
 
 

@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from variant_providers.model import FeatureConfig
 from variant_providers.pci import DISPLAY_CLASS, PciDevice, scan_pci
-from variant_providers.provider import ProviderOutput
+from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import NativeFacade, System, find_libraries
 
 from .devices import Gpu, discrete_first
@@ -146,7 +146,7 @@ def _detect_with(
         if devices:
             reason = f"{len(devices)} Intel GPU(s), none with a device IP this provider knows"
             return ProviderOutput(info=info, reason=reason)
-        status = "timeout" if level_zero.get("status") == "timeout" else None
+        status: Optional[Status] = "timeout" if level_zero.get("status") == "timeout" else None
         reason = f"no Intel GPU found (Level Zero: {level_zero.get('status')})"
         return ProviderOutput(info=info, status=status, reason=reason)
     return ProviderOutput(features=[FeatureConfig(FEATURE, values, multi_value=True)], info=info)

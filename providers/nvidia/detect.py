@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from variant_providers.provider import ProviderOutput
+from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import (
     NativeError,
     NativeFacade,
@@ -183,7 +183,7 @@ def detect(system: System) -> ProviderOutput:
     )
 
 
-def _why_nothing(traces: Traces, probe: Probe, kernel: Optional[str]) -> Tuple[str, str]:
+def _why_nothing(traces: Traces, probe: Probe, kernel: Optional[str]) -> Tuple[Status, str]:
     """Status and reason when no probe gave a CUDA driver version."""
     driver = f"driver {kernel}" if kernel else "NVIDIA traces"
     detail = "; ".join(f"{k}: {v}" for k, v in probe.outcomes.items())

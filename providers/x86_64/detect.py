@@ -28,7 +28,7 @@ from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Tuple
 
 from variant_providers.cpu import detect_by_os, read_cpuinfo, run_sysctl
 from variant_providers.model import FeatureConfig
-from variant_providers.provider import ProviderOutput
+from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import NativeError, NativeTimeout, System
 
 from .cpuid import cpuid_evidence
@@ -183,7 +183,7 @@ def detect_crosschecked(system: System) -> ProviderOutput:
 def detect_darwin(system: System) -> ProviderOutput:
     values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
-        status = "timeout" if timed_out else "not-detected"
+        status: Status = "timeout" if timed_out else "not-detected"
         return ProviderOutput(status=status, reason=f"sysctl: {reason}")
     flags = darwin_flags(values)
     translated = values.get("sysctl.proc_translated") == "1" or (
