@@ -217,7 +217,7 @@ class Ranker:
                 if props and not restricted and label != NULL_LABEL:
                     try:
                         flat = self._lists.key(props)  # type: ignore[arg-type]
-                    except (KeyError, TypeError, AttributeError):
+                    except (KeyError, TypeError):
                         pass  # a first sighting, a repeat or an odd item: the full path
                     else:
                         if flat is not None:
