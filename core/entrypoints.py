@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, List, NamedTuple, Optional, Tuple
 
+from . import dist_info
 from .cache import read_private_json, write_private_json
 
 __all__ = ["EntryPointRecord", "discover", "load"]
@@ -58,6 +59,26 @@ def _path_state() -> List[Tuple[str, int]]:
 
 
 def _scan(group: str) -> List[EntryPointRecord]:
+    try:
+        found = dist_info.entry_points(group)
+    except dist_info.Unusual:
+        return _scan_with_importlib(group)
+    records: List[EntryPointRecord] = []
+    for dist in found:
+        if dist.error:
+            records.append(
+                EntryPointRecord("", "", dist.distribution, f"unreadable metadata ({dist.error})")
+            )
+        else:
+            records += [
+                EntryPointRecord(name, value, dist.distribution, version=dist.version)
+                for name, value in dist.entries
+            ]
+    return records
+
+
+def _scan_with_importlib(group: str) -> List[EntryPointRecord]:
+    """:func:`_scan` for the layouts only ``importlib.metadata`` reads (zips, import hooks)."""
     from importlib.metadata import distributions
 
     records: List[EntryPointRecord] = []

@@ -173,11 +173,15 @@ def lazy(target: str) -> Callable[..., Any]:
     module_name, _, attribute = target.partition(":")
     loaded: list[Callable[..., Any]] = []
 
-    def call(*args: Any, **kwargs: Any) -> Any:
+    def load() -> Callable[..., Any]:
         if not loaded:
             loaded.append(getattr(importlib.import_module(module_name), attribute))
-        return loaded[0](*args, **kwargs)
+        return loaded[0]
 
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return load()(*args, **kwargs)
+
+    call.load = load  # type: ignore[attr-defined]
     call.__name__ = call.__qualname__ = attribute
     call.__doc__ = f"Lazily imported {target}."
     return call

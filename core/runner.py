@@ -179,6 +179,13 @@ def run_side_by_side(
     """
     if len(regs) <= 1:
         return {r.provider.namespace: run_tracked(r, system) for r in regs}
+    for reg in regs:
+        load = getattr(reg.provider.detect, "load", None)
+        if load is not None:
+            try:
+                load()
+            except Exception:
+                pass
     # Lazy on purpose: threads are needed only for a cold run of several providers.
     from concurrent.futures import ThreadPoolExecutor
 

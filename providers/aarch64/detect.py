@@ -26,16 +26,15 @@ from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import System
 
-from .hwcaps import ask_getauxval, read_hwcaps
-from .procfs import read_features
-from .sysctl import SYSCTL_NAMES, darwin_features
-from .vocab import missing_for_next, ordered_features, versions_from_features
-from .windows_pf import ask_windows_pf
+# Each OS's probes, and the feature tables, are imported where they are used:
+# on another architecture (the arch check comes first) none of them loads.
 
 __all__ = ["detect", "detect_darwin", "detect_linux", "detect_windows"]
 
 
 def _output(names: Sequence[str], source: str, info: Dict[str, Any]) -> ProviderOutput:
+    from .vocab import missing_for_next, ordered_features, versions_from_features
+
     features = ordered_features(names)
     if not features:
         return ProviderOutput(info=info, status="not-detected", reason=f"{source}: no features")
@@ -57,6 +56,9 @@ def _output(names: Sequence[str], source: str, info: Dict[str, Any]) -> Provider
 
 
 def detect_linux(system: System) -> ProviderOutput:
+    from .hwcaps import ask_getauxval, read_hwcaps
+    from .procfs import read_features
+
     names, info, why = read_features(system)
     if names:
         return _output(names, "procfs", info)
@@ -73,6 +75,8 @@ def detect_linux(system: System) -> ProviderOutput:
 
 
 def detect_darwin(system: System) -> ProviderOutput:
+    from .sysctl import SYSCTL_NAMES, darwin_features
+
     values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
         status: Status = "timeout" if timed_out else "not-detected"
@@ -85,6 +89,8 @@ def detect_darwin(system: System) -> ProviderOutput:
 
 
 def detect_windows(system: System) -> ProviderOutput:
+    from .windows_pf import ask_windows_pf
+
     names, error, timed_out = ask_windows_pf(system)
     if names is None:
         return ProviderOutput(status="timeout" if timed_out else "not-detected", reason=error)

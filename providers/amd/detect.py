@@ -24,15 +24,12 @@ size; it never changes the features.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import System
 
-from .gpuinfo import ask_pyamdgpuinfo
-from .hip import HipScan, scan_hip
-from .hipsdk import Sdk, ask_hipinfo, hip_libraries, rocm_libraries, windows_sdks
 from .kfd import (
     HSA_OVERRIDE,
     PhysicalGpu,
@@ -44,9 +41,16 @@ from .kfd import (
     visibility,
 )
 from .rocm import RocmLookup
-from .rocminfo import ask_agent_enumerator, ask_rocminfo
 from .tables import APU_TARGETS
 from .vocab import order_targets
+
+if TYPE_CHECKING:
+    from .hip import HipScan
+    from .hipsdk import Sdk
+
+# The probes past the KFD topology (HIP, the SDKs, rocminfo, pyamdgpuinfo) are
+# imported by the function that needs them: a machine without an AMD GPU, the
+# common cold run, reads the topology and imports none of them.
 
 __all__ = ["detect"]
 
@@ -66,6 +70,9 @@ class _Scan:
 
 def _ask_hip(system: System, libraries: Sequence[str], sdks: Sequence[Sdk] = ()) -> HipScan:
     """The HIP runtime, then ``hipInfo.exe`` of *sdks* when the runtime lists no GPU."""
+    from .hip import scan_hip
+    from .hipsdk import ask_hipinfo
+
     hip = scan_hip(system, libraries)
     if not hip.devices and sdks and not hip.timed_out:
         ask_hipinfo(system, sdks, hip)
@@ -88,6 +95,8 @@ def _from_hip(hip: HipScan, info: Dict[str, Any], why: str) -> _Scan:
 
 def _scan_windows(system: System) -> _Scan:
     """Windows: the HIP runtime DLL chosen by :mod:`.hipsdk`, then ``hipInfo.exe``."""
+    from .hipsdk import hip_libraries, windows_sdks
+
     sdks = windows_sdks(system)
     libraries = hip_libraries(system, sdks)
     if not libraries:
@@ -110,6 +119,8 @@ def _scan_sysfs(system: System, gpus: List[PhysicalGpu], topo_info: Dict[str, An
     more, notes = sysfs_info(system, gpus)
     info.update(more)
     if any(g.vram_bytes is None for g in gpus):
+        from .gpuinfo import ask_pyamdgpuinfo
+
         info["pyamdgpuinfo"] = ask_pyamdgpuinfo(system, gpus)
     info["devices"] = [g.to_info() for g in gpus]
     if notes:
@@ -133,6 +144,9 @@ def _fallback_hints(system: System, topology_error: Optional[str], rocm: RocmLoo
 
 def _scan_commands(system: System, hints: List[str], rocm: RocmLookup) -> _Scan:
     """The fallback: ``rocminfo``, then ``rocm_agent_enumerator``, then (WSL2) HIP."""
+    from .hipsdk import rocm_libraries
+    from .rocminfo import ask_agent_enumerator, ask_rocminfo
+
     info: Dict[str, Any] = {"fallback_reason": "; ".join(hints)}
     override = override_info(system)
     notes: List[str] = []

@@ -34,13 +34,10 @@ from variant_providers.system import (
 
 from . import vocab
 from .devices import ABSENT, FAILED, TIMEOUT, Device, Probe, Version2
-from .libcuda import LIBCUDA, read_libcuda
-from .nvml import NVML, read_nvml
 from .parse import cuda_to_str
 from .procfs import Traces, estimate, fill_from_tables, scan
-from .smi import SMI_QUERY, SMI_XML, run_smi
 
-__all__ = ["LIBCUDA", "NVML", "SMI_QUERY", "SMI_XML", "Device", "Traces", "detect", "scan"]
+__all__ = ["Device", "Traces", "detect", "scan"]
 
 
 def _native(system: System, facade: NativeFacade, probe: Probe) -> Any:
@@ -63,6 +60,12 @@ def run_probes(system: System, traces: Traces) -> Probe:
     NVML means the driver is wedged, and every further probe would only add
     its own timeout.
     """
+    # Imported here, past the file scan: a machine without NVIDIA traces (the
+    # common cold run) never loads the driver probes or their library loader.
+    from .libcuda import LIBCUDA, read_libcuda
+    from .nvml import NVML, read_nvml
+    from .smi import run_smi
+
     probe = Probe()
     nvml, libcuda, smi = NVML, LIBCUDA, "nvidia-smi"
     windows = traces.windows_driver

@@ -31,12 +31,7 @@ from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput, Status
 from variant_providers.system import NativeError, NativeTimeout, System
 
-from .cpuid import cpuid_evidence
-from .ldso import ldso_evidence
 from .procfs import auxv_evidence
-from .pycpuinfo import ask_pycpuinfo
-from .sysctl import SYSCTL_NAMES, darwin_flags
-from .tables import PYCPUINFO_NAMES
 from .vocab import (
     Evidence,
     combine,
@@ -45,6 +40,10 @@ from .vocab import (
     missing_for_next_level,
     ordered_extensions,
 )
+
+# The second sources (CPUID in a child, glibc-hwcaps, py-cpuinfo) and the other
+# OSes' probes are imported by the function that asks them: the common cold run,
+# Linux with a readable /proc/cpuinfo, loads only the procfs and auxv readers.
 
 __all__ = [
     "CROSSCHECK_ENV",
@@ -137,6 +136,8 @@ def detect_linux(system: System, crosscheck: Optional[AbstractSet[str]] = None) 
         why = reason or (
             "/proc/cpuinfo has no flags line" if not flags else "/proc/cpuinfo lacks x86-64 flags"
         )
+        from .cpuid import cpuid_evidence
+
         ev = cpuid_evidence(system)
         if ev.level is None:
             status = ev.detail.get("status", "")
@@ -161,10 +162,14 @@ def detect_linux(system: System, crosscheck: Optional[AbstractSet[str]] = None) 
         # The cheap sources disagree: ask glibc too (it reads XCR0 itself).
         mode = mode | {"ldso"}
     if "ldso" in mode:
+        from .ldso import ldso_evidence
+
         ld = ldso_evidence(system)
         if ld is not None:
             evidence.append(ld)
     if "cpuid" in mode:
+        from .cpuid import cpuid_evidence
+
         evidence.append(cpuid_evidence(system))
     info["crosscheck"] = sorted(mode)
     return _output(flags, "procfs", evidence, info)
@@ -181,6 +186,8 @@ def detect_crosschecked(system: System) -> ProviderOutput:
 
 
 def detect_darwin(system: System) -> ProviderOutput:
+    from .sysctl import SYSCTL_NAMES, darwin_flags
+
     values, reason, timed_out = run_sysctl(system, SYSCTL_NAMES)
     if values is None:
         status: Status = "timeout" if timed_out else "not-detected"
@@ -208,6 +215,10 @@ def detect_darwin(system: System) -> ProviderOutput:
 
 def detect_windows(system: System) -> ProviderOutput:
     """Windows: CPUID+XGETBV in a child; py-cpuinfo when that cannot run."""
+    from .cpuid import cpuid_evidence
+    from .pycpuinfo import ask_pycpuinfo
+    from .tables import PYCPUINFO_NAMES
+
     ev = cpuid_evidence(system)
     if ev.level is not None:
         info = {"vendor": ev.detail.get("vendor", ""), "model": ev.detail.get("brand", "")}

@@ -19,7 +19,8 @@ import pytest
 from tests.conftest import FIXTURE_MACHINES
 from variant_providers.providers.amd.hip import HIP
 from variant_providers.providers.intel.level_zero import LEVEL_ZERO
-from variant_providers.providers.nvidia.detect import LIBCUDA, NVML
+from variant_providers.providers.nvidia.libcuda import LIBCUDA
+from variant_providers.providers.nvidia.nvml import NVML
 from variant_providers.system import LiveSystem, NativeFacade, run_python_child
 
 from .standins import (

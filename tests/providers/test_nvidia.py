@@ -19,7 +19,7 @@ from variant_providers.host import Detection, Host, ProviderResult, run_provider
 from variant_providers.overrides import InvalidOverride
 from variant_providers.provider import ProviderOutput
 from variant_providers.providers.nvidia import detect as nvdetect
-from variant_providers.providers.nvidia import parse, tables, vocab
+from variant_providers.providers.nvidia import libcuda, nvml, parse, smi, tables, vocab
 from variant_providers.providers.nvidia.plugin import all_configs, variant_providers
 from variant_providers.records import origin_kind
 from variant_providers.replay import ReplaySystem
@@ -40,8 +40,8 @@ OTHER_MACHINES = sorted(
 SHARED_SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "wheel-variants.md"
 
 PROVIDER = next(iter(variant_providers()))
-SMI_KEY = " ".join(nvdetect.SMI_QUERY)
-SMI_XML_KEY = " ".join(nvdetect.SMI_XML)
+SMI_KEY = " ".join(smi.SMI_QUERY)
+SMI_XML_KEY = " ".join(smi.SMI_XML)
 
 
 # -- value lists written out from the spec's rules ----------------------------------------
@@ -815,11 +815,11 @@ def test_file_parsers_on_real_shapes() -> None:
 def test_native_functions_answer_data_in_a_child() -> None:
     """Live: on a machine without the driver both answer structured failures, never raise."""
     system = LiveSystem(environ={"CUDA_VISIBLE_DEVICES": "0"})
-    answer = system.native(nvdetect.NVML)
+    answer = system.native(nvml.NVML)
     assert isinstance(answer, dict)
     assert "import" in answer
     if answer["import"]["ok"]:
         assert isinstance(answer["init"][0], int)
-    answer = system.native(nvdetect.LIBCUDA)
+    answer = system.native(libcuda.LIBCUDA)
     assert answer["cuda_visible_devices"] == "0"
     assert isinstance(answer["load"]["ok"], bool)

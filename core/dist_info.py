@@ -1,0 +1,154 @@
+"""Installed distributions' entry points, read straight from their metadata directories.
+
+``importlib.metadata`` answers the same question, but importing it pulls in
+``email``, ``zipfile``, ``csv``, ``tempfile`` and ``socket`` — about as long
+as the rest of a cold detection.  For the ordinary layout (every ``sys.path``
+entry a directory, found by the standard path finder) the answer is a
+directory listing per entry plus one small file per distribution that has
+entry points, so this module reads exactly that:
+
+* each ``sys.path`` entry in order, its ``*.dist-info`` and ``*.egg-info``
+  directories (the ones ``importlib.metadata`` finds);
+* a distribution shadows any later one of the same normalized name, as on
+  import;
+* ``entry_points.txt`` is parsed here (sections of ``name = value`` lines),
+  and ``METADATA`` / ``PKG-INFO`` only for a distribution that has an entry
+  point of the group, for its name and version;
+* every file is read through :func:`~variant_providers.rawfs.read_bytes`:
+  regular files only, bounded.
+
+Anything else — a ``sys.path`` entry that is a zip file, or an import hook
+of its own that finds distributions — is :class:`Unusual`, and the caller
+asks ``importlib.metadata`` instead, which knows those layouts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from importlib.machinery import PathFinder
+from typing import Iterator, List, NamedTuple, Optional, Tuple
+
+from .rawfs import read_bytes
+
+__all__ = ["DistEntryPoints", "Unusual", "entry_points", "parse_entry_points"]
+
+#: Larger metadata files are refused as garbage (real ones are a few KiB).
+MAX_METADATA_BYTES = 1 << 20
+
+_SUFFIXES = (".dist-info", ".egg-info")
+
+
+class Unusual(Exception):
+    """A layout this reader does not handle; ``importlib.metadata`` must answer."""
+
+
+class DistEntryPoints(NamedTuple):
+    """One distribution's entry points of a group, or why they could not be read."""
+
+    distribution: str
+    version: str
+    #: ``(name, value)`` pairs, in file order.
+    entries: Tuple[Tuple[str, str], ...]
+    error: str = ""
+
+
+def normalize(name: str) -> str:
+    """The PEP 503 form of a distribution name, which decides shadowing."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _metadata_dirs() -> Iterator[str]:
+    """Every distribution metadata directory on ``sys.path``, first one wins."""
+    for finder in sys.meta_path:
+        if finder is not PathFinder and hasattr(finder, "find_distributions"):
+            raise Unusual(f"import hook {finder!r} finds distributions")
+    seen = set()
+    for entry in sys.path:
+        root = entry or "."
+        try:
+            with os.scandir(root) as listing:
+                names = sorted(e.name for e in listing)
+        except NotADirectoryError:
+            raise Unusual(f"sys.path entry {entry!r} is not a directory") from None
+        except OSError:
+            continue  # missing or unreadable: importlib.metadata skips it too
+        for name in names:
+            if not name.lower().endswith(_SUFFIXES):
+                continue
+            key = normalize(name.rpartition(".")[0].split("-", 1)[0])
+            if key in seen:
+                continue  # an older copy further down sys.path is shadowed
+            seen.add(key)
+            yield os.path.join(root, name)
+
+
+def parse_entry_points(text: str, group: str) -> List[Tuple[str, str]]:
+    """The ``(name, value)`` pairs of *group* in an ``entry_points.txt``.
+
+    Raises ``ValueError`` quoting the first line that is neither a section,
+    a ``name = value`` pair, a comment nor blank.
+    """
+    found: List[Tuple[str, str]] = []
+    section: Optional[str] = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip() or section is None:
+            raise ValueError(f"line {number}: {raw[:200]!r} is not 'name = value' in a section")
+        if section == group:
+            found.append((name.strip(), value.strip()))
+    return found
+
+
+def _name_and_version(directory: str) -> Tuple[str, str]:
+    """``Name`` and ``Version`` from the metadata headers (they end at the first blank line)."""
+    filename = "METADATA" if directory.lower().endswith(".dist-info") else "PKG-INFO"
+    headers = read_bytes(os.path.join(directory, filename), MAX_METADATA_BYTES)
+    name = version = ""
+    for line in headers.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            break
+        field, _, value = line.partition(":")
+        if field.lower() == "name" and not name:
+            name = value.strip()
+        elif field.lower() == "version" and not version:
+            version = value.strip()
+    if not name:
+        raise ValueError(f"no Name header in {filename}")
+    return name, version
+
+
+def entry_points(group: str) -> List[DistEntryPoints]:
+    """The installed distributions with entry points in *group*, in ``sys.path`` order.
+
+    A distribution whose metadata cannot be read or parsed is listed with
+    ``error`` set, so one broken package never hides the others.  Raises
+    :class:`Unusual` for a layout only ``importlib.metadata`` understands.
+    """
+    found: List[DistEntryPoints] = []
+    for directory in _metadata_dirs():
+        label = os.path.basename(directory)
+        try:
+            text = read_bytes(os.path.join(directory, "entry_points.txt"), MAX_METADATA_BYTES)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            found.append(DistEntryPoints(label, "", (), f"OSError: {exc.strerror or exc}"))
+            continue
+        try:
+            pairs = parse_entry_points(text.decode("utf-8"), group)
+            if not pairs:
+                continue
+            name, version = _name_and_version(directory)
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            found.append(DistEntryPoints(label, "", (), f"{type(exc).__name__}: {exc}"[:300]))
+            continue
+        found.append(DistEntryPoints(name, version, tuple(pairs)))
+    return found
