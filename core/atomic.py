@@ -50,12 +50,10 @@ def _refuse_unless_regular(name: str, where: str, dir_fd: Optional[int]) -> None
 
 def _write_in(dir_fd: Optional[int], directory: str, name: str, data: bytes, mode: int) -> None:
     """Write *name* in a directory given by descriptor (POSIX) or by path."""
-    import secrets
-
     where = os.path.join(directory, name)
     _refuse_unless_regular(name if dir_fd is not None else where, where, dir_fd)
     for _ in range(100):
-        tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+        tmp = f".{name}.{os.urandom(6).hex()}.tmp"  # secrets.token_hex, without hmac
         try:
             if dir_fd is not None:
                 fd = os.open(tmp, _TMP_FLAGS, mode, dir_fd=dir_fd)

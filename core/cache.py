@@ -35,7 +35,6 @@ once on stderr, and never written into.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -57,6 +56,7 @@ from .safefs import (
     untrusted_reason,
 )
 from .settings import MAX_TTL, seconds
+from .warm import sha256_hex
 
 if TYPE_CHECKING:
     from .provider import Provider
@@ -139,7 +139,7 @@ class DetectionCache:
     def key(parts: Mapping[str, Any]) -> str:
         """A digest of everything the answer depends on."""
         text = json.dumps(parts, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return sha256_hex(text.encode("utf-8"))
 
     @staticmethod
     def boot_id(system: System) -> str:

@@ -122,12 +122,11 @@ class BoundedChild:
         *,
         stdout_limit: int = STDOUT_LIMIT,
     ) -> None:
-        import secrets
         import subprocess
 
         self.argv = list(argv)
         self.stdout_limit = stdout_limit
-        self.call_id = secrets.token_hex(12)
+        self.call_id = os.urandom(12).hex()  # secrets.token_hex, without its hashlib import
         child_env: Dict[str, str] = dict(os.environ if env is None else env)
         child_env[CALL_ID_VAR] = self.call_id
         kwargs: Dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {}

@@ -37,8 +37,6 @@ from .cli_options import (
 )
 from .cli_report import SCHEMA_VERSION, render_json, render_text, report_dict
 from .lock import write_lock
-from .replay import RecordingSystem
-from .scaffold import NewProviderError, install_hint, new_provider
 from .settings import InvalidSetting
 from .system import LiveSystem
 from .term import Terminal
@@ -240,6 +238,8 @@ def new_directory(path: str, what: str) -> Path:
 def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     created = not Path(args.directory).exists()
     new_directory(args.directory, "record DIR")
+    from .replay import RecordingSystem  # the recording machinery only for `record`
+
     try:
         recorder = RecordingSystem(LiveSystem(timeout=args.timeout))
         detection = run_detection(args, recorder)
@@ -267,6 +267,8 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_new_provider(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import NewProviderError, install_hint, new_provider  # only for new-provider
+
     try:
         files = new_provider(args.name, args.directory)
     except NewProviderError as exc:

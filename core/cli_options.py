@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, List, Optional
 from .host import Host, UnknownNamespace, get_host
 from .lock import InvalidLock
 from .overrides import InvalidOverride
-from .replay import InvalidMachine, ReplaySystem
 from .settings import MAX_TIMEOUT, InvalidSetting, seconds
 from .term import COLOR_CHOICES
 
@@ -130,6 +129,7 @@ def load_system(machine: Optional[str]) -> Optional[System]:
     """The replayed machine of ``--machine DIR``, or ``None`` for this one."""
     if machine is None:
         return None
+    from .replay import InvalidMachine, ReplaySystem  # the replay machinery only for --machine
 
     try:
         return ReplaySystem(machine)

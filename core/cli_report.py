@@ -8,7 +8,7 @@ wider than the width in force.  Colour marks the statuses only.
 
 from __future__ import annotations
 
-import platform
+import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
@@ -27,14 +27,25 @@ __all__ = ["SCHEMA_VERSION", "pack", "render_json", "render_text", "report_dict"
 SCHEMA_VERSION = 1
 
 
+#: ``platform.python_implementation()``'s names, without importing platform.
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
+
+
+def _python_version() -> str:
+    """``platform.python_version()``: the version word of ``sys.version`` ("3.13.0rc1")."""
+    return sys.version.split()[0]
+
+
 def report_dict(detection: Detection) -> Dict[str, Any]:
     """The ``report --json`` document for *detection*."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "variant-providers", "version": __version__},
         "host": {
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
+            "python": _python_version(),
+            "implementation": _IMPLEMENTATIONS.get(
+                sys.implementation.name, sys.implementation.name
+            ),
         },
         "machine": {
             "source": detection.source,
@@ -179,7 +190,8 @@ def render_text(
     context = machine_context(detection)
     header = [
         f"variant-providers {__version__}",
-        f"{platform.python_implementation()} {platform.python_version()}",
+        f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)} "
+        f"{_python_version()}",
         where,
         f"machine: {detection.source}",
         f"{detection.duration_ms:.1f} ms",

@@ -10,7 +10,6 @@ library, which only the live machine can tell.
 from __future__ import annotations
 
 import os
-import platform
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 if TYPE_CHECKING:
@@ -28,6 +27,8 @@ def _libc() -> Optional[Dict[str, str]]:
     if text and " " in text:
         family, version = text.split(" ", 1)
         return {"family": family, "version": version}
+    import platform  # only where confstr cannot tell: it scans the executable
+
     family, version = platform.libc_ver()
     if family:
         return {"family": family, "version": version}

@@ -19,7 +19,6 @@ one, even of a package unrelated to us, is skipped and named (a record with
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any, List, NamedTuple, Optional, Tuple
 
 from . import dist_info
 from .cache import read_private_json, write_private_json
+from .warm import sha256_hex
 
 __all__ = ["EntryPointRecord", "discover", "load"]
 
@@ -113,7 +113,7 @@ def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
     state = _path_state()
     path = None
     if cache_dir is not None:
-        digest = hashlib.sha256(json.dumps([p for p, _ in state]).encode()).hexdigest()[:16]
+        digest = sha256_hex(json.dumps([p for p, _ in state]).encode())[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
         path = cache_dir / f"entry-points-{group}-{digest}.json"
     if path is not None:

@@ -13,11 +13,11 @@ directory listings, these device nodes", so they are declared, not written::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, Dict, Iterable, List, Tuple
 
 from .system import System
+from .warm import sha256_hex
 
 __all__ = ["FileFingerprint", "file_fingerprint", "fingerprint_of"]
 
@@ -73,7 +73,7 @@ def fingerprint_of(
                 parts.append(f"d:{path}={system.read_text(path).strip()}")
             except OSError as exc:
                 parts.append(f"d:{path}!{exc.errno}")
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    return sha256_hex("\n".join(parts).encode("utf-8"))
 
 
 class FileFingerprint:

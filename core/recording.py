@@ -11,7 +11,6 @@ to the only code that writes them.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -30,6 +29,7 @@ from .system import (
     PlatformInfo,
     System,
 )
+from .warm import sha256_hex
 
 __all__ = ["RecordingSystem", "redact_text"]
 
@@ -59,7 +59,7 @@ def _scramble(text: str) -> str:
     valid-looking UUID, so parsers behave as they would on the real machine,
     and the same secret always maps to the same stand-in.
     """
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    digest = bytes.fromhex(sha256_hex(text.encode("utf-8")))
     out = []
     for i, ch in enumerate(text):
         b = digest[i % len(digest)] ^ (i // len(digest))

@@ -179,16 +179,31 @@ def run_side_by_side(
     """
     if len(regs) <= 1:
         return {r.provider.namespace: run_tracked(r, system) for r in regs}
+    # Import each lazily registered detect module here, one after the other: imports
+    # made in several threads at once contend for the import lock and the GIL.  A
+    # failed import is retried, and reported, by the provider's own run.
     for reg in regs:
         load = getattr(reg.provider.detect, "load", None)
         if load is not None:
             try:
                 load()
-            except Exception:
+            except Exception:  # reported by run_tracked below
                 pass
     # Lazy on purpose: threads are needed only for a cold run of several providers.
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    with ThreadPoolExecutor(max_workers=len(regs)) as pool:
-        futures = {r.provider.namespace: pool.submit(run_tracked, r, system) for r in regs}
-    return {ns: future.result() for ns, future in futures.items()}
+    finished: Dict[str, Tuple[ProviderResult, EnvRead]] = {}
+
+    def run(reg: Registered) -> None:
+        try:
+            finished[reg.provider.namespace] = run_tracked(reg, system)
+        except BaseException as exc:  # SystemExit and the like: still only this row
+            failed = error_result(reg.provider, reg.plugin, one_line(exc), traceback.format_exc())
+            finished[reg.provider.namespace] = (failed, {})
+
+    threads = [threading.Thread(target=run, args=(r,), daemon=True) for r in regs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {r.provider.namespace: finished[r.provider.namespace] for r in regs}

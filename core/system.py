@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import os
-import platform as _platform
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
@@ -234,6 +233,17 @@ class SystemProxy:
         return self.inner.native(facade)
 
 
+def _this_platform() -> PlatformInfo:
+    """``platform.uname()``'s system, machine and release; ``os.uname()`` where there is one."""
+    if hasattr(os, "uname"):  # POSIX: the same three fields, without importing platform
+        uname = os.uname()
+        return PlatformInfo(uname.sysname, uname.machine, uname.release)
+    import platform  # Windows: platform asks the registry and the environment
+
+    win = platform.uname()
+    return PlatformInfo(win.system, win.machine, win.release)
+
+
 class LiveSystem:
     """The real machine.
 
@@ -255,8 +265,7 @@ class LiveSystem:
         self._root = root
         self._environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
         if platform is None:
-            uname = _platform.uname()
-            platform = PlatformInfo(uname.system, uname.machine, uname.release)
+            platform = _this_platform()
         self._platform = platform
         #: When set, an upper bound for every command and native call (``--timeout`` /
         #: ``VARIANT_PROVIDERS_TIMEOUT``); each call's own timeout holds below it.

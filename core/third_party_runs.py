@@ -11,7 +11,6 @@ taken for the later ones.  The stored entry's shape is documented in
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -24,6 +23,7 @@ from .isolation import IsolatedRun
 from .provider import Provider
 from .system import System
 from .third_party import Answer, ThirdPartyRow, error_row, machine_spec, plain_env, read_answer
+from .warm import sha256_hex
 
 __all__ = ["ThirdPartyPlugins", "ThirdPartyRuns", "entry_name"]
 
@@ -48,7 +48,7 @@ def entry_name(name: str) -> str:
 
     Also read by the warm record (:mod:`variant_providers.warm_record`).
     """
-    return "third-party-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    return "third-party-" + sha256_hex(name.encode("utf-8"))[:16]
 
 
 def _digests(doc: Any, system: System) -> Dict[str, str]:
