@@ -134,21 +134,33 @@ def entry_points(group: str) -> List[DistEntryPoints]:
     """
     found: List[DistEntryPoints] = []
     for directory in _metadata_dirs():
-        label = os.path.basename(directory)
+        path = os.path.join(directory, "entry_points.txt")
         try:
-            text = read_bytes(os.path.join(directory, "entry_points.txt"), MAX_METADATA_BYTES)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            found.append(DistEntryPoints(label, "", (), f"OSError: {exc.strerror or exc}"))
-            continue
-        try:
+            text = read_bytes(path, MAX_METADATA_BYTES)
             pairs = parse_entry_points(text.decode("utf-8"), group)
             if not pairs:
                 continue
             name, version = _name_and_version(directory)
+        except FileNotFoundError as exc:
+            if exc.filename == path:
+                continue  # no entry points at all: most distributions
+            found.append(_broken(directory, exc))
         except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-            found.append(DistEntryPoints(label, "", (), f"{type(exc).__name__}: {exc}"[:300]))
-            continue
-        found.append(DistEntryPoints(name, version, tuple(pairs)))
+            found.append(_broken(directory, exc))
+        else:
+            found.append(DistEntryPoints(name, version, tuple(pairs)))
     return found
+
+
+def _broken(directory: str, exc: Exception) -> DistEntryPoints:
+    """The error row of a distribution whose metadata could not be read or parsed."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return DistEntryPoints(_label(directory), "", (), f"{type(exc).__name__}: {detail}"[:300])
+
+
+def _label(directory: str) -> str:
+    """The distribution's name for an error row: its ``Name``, else the directory's."""
+    try:
+        return _name_and_version(directory)[0]
+    except (OSError, ValueError):
+        return os.path.basename(directory)

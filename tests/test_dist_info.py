@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import zipfile
 from importlib.metadata import distributions
@@ -63,7 +64,7 @@ def test_first_copy_on_the_path_wins_and_a_broken_file_is_named(
     _dist(second, "other-1.0.dist-info", "other", "1.0", "[h]\nx = y:z\n")
     path_of += [str(first), str(tmp_path / "missing"), str(second)]
     found = dist_info.entry_points("g")
-    assert [d.distribution for d in found] == ["Demo.Plugin", "broken-1.0.dist-info"]
+    assert [d.distribution for d in found] == ["Demo.Plugin", "broken"]
     assert found[0].entries == (("demo", "new:P"),) and found[0].version == "2.0"
     assert "'this line has no equals'" in found[1].error
     records = entrypoints._scan("g")
@@ -75,7 +76,23 @@ def test_a_fifo_or_huge_file_is_an_error_row_not_a_hang(tmp_path: Path, path_of:
     (meta / "entry_points.txt").write_bytes(b"[g]\n" + b"#" * (dist_info.MAX_METADATA_BYTES + 1))
     path_of.append(str(tmp_path))
     (error,) = dist_info.entry_points("g")
-    assert "larger than" in error.error
+    assert error.distribution == "big" and "larger than" in error.error
+    if not hasattr(os, "mkfifo"):
+        return
+    (meta / "entry_points.txt").unlink()
+    os.mkfifo(meta / "entry_points.txt")
+    (error,) = dist_info.entry_points("g")
+    assert "not a regular file" in error.error
+
+
+def test_entry_points_without_metadata_are_named_by_their_directory(
+    tmp_path: Path, path_of: List[str]
+) -> None:
+    meta = _dist(tmp_path, "nameless-1.0.dist-info", "nameless", "1.0", "[g]\nx = m:o\n")
+    (meta / "METADATA").unlink()
+    path_of.append(str(tmp_path))
+    (error,) = dist_info.entry_points("g")
+    assert error.distribution == "nameless-1.0.dist-info" and "FileNotFoundError" in error.error
 
 
 def test_a_zip_on_the_path_hands_over_to_importlib_metadata(
