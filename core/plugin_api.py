@@ -20,27 +20,64 @@ runs none of its code.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import types
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Type
 
 from .warm import lookup
 
+# Not typing.TYPE_CHECKING, and no dataclasses: a warm get_supported_configs()
+# in a fresh interpreter would spend more on those two imports than on its answer.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, Dict, List, Optional, Type
+
     from .entrypoints import EntryPointRecord
 
 __all__ = ["PluginBase", "PluginConfig", "plugin_class"]
 
 
-@dataclass(frozen=True)
 class PluginConfig:
-    """A feature config in exactly the types installers validate (plain lists)."""
+    """A feature config in exactly the types installers validate (plain lists).
+
+    Immutable and compared by value, as a frozen dataclass would be.
+    """
 
     name: str
     values: List[str]
     multi_value: bool
+
+    def __init__(self, name: str, values: List[str], multi_value: bool) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "multi_value", multi_value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _fields(self) -> tuple[str, List[str], bool]:
+        return (self.name, self.values, self.multi_value)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, PluginConfig)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(self.values), self.multi_value))
+
+    def __repr__(self) -> str:
+        return (
+            f"PluginConfig(name={self.name!r}, values={self.values!r}, "
+            f"multi_value={self.multi_value!r})"
+        )
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The plain-JSON form (what ``dataclasses.asdict`` gave)."""
+        return {"name": self.name, "values": list(self.values), "multi_value": self.multi_value}
 
 
 _HOSTS: Dict[Any, Any] = {}
@@ -53,6 +90,8 @@ def _isolated(namespace: str, module: str) -> EntryPointRecord:
     old code is not reused.)
     """
     # With the host: a warm get_supported_configs() loads neither (logging, hashlib).
+    import importlib.util  # contextlib and more: not on the warm path
+
     from .entrypoints import EntryPointRecord
 
     try:  # finds the file without running it (a parent package is imported, as it was)
@@ -134,7 +173,7 @@ class PluginBase:
         ok = result is not None and result.status in ("ok", "override")
         configs = _convert(result.features) if result is not None and ok else []
         if recorder is not None:
-            recorder.remember(detection, [asdict(c) for c in configs])
+            recorder.remember(detection, [c.as_dict() for c in configs])
         return configs
 
     @classmethod

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import variant_providers
-from variant_providers import FeatureConfig, Provider, ProviderOutput, System, hookimpl, host
+from variant_providers import FeatureConfig, Provider, ProviderOutput, System, hookimpl, host, warm
 from variant_providers.cache import read_private_json, write_private_json
 from variant_providers.cli import main
 from variant_providers.fingerprint import file_fingerprint
@@ -246,7 +248,7 @@ def test_a_warm_child_imports_none_of_the_heavy_modules(tmp_path: Path) -> None:
     assert "argparse" in _imported(full.stderr)  # the full hit ran the command line
     warm = _child(env, "-X", "importtime")
     modules = _imported(warm.stderr)
-    for heavy in (*HEAVY, "typing", "dataclasses", "hashlib"):
+    for heavy in (*HEAVY, "typing", "dataclasses", "hashlib", "json"):
         assert heavy not in modules, f"a warm report imported {heavy}"
     assert not [m for m in modules if m.startswith("variant_providers.providers")]
     assert _without_times(json.loads(warm.stdout)) == _without_times(json.loads(full.stdout))
@@ -272,9 +274,11 @@ def test_a_new_version_of_the_package_is_a_miss(tmp_path: Path) -> None:
 
 
 PLUGIN_CALL = (
-    "import json, sys\n"
+    "import sys\n"
     "from variant_providers.providers.x86_64 import Plugin\n"
-    "json.dump([c.__dict__ for c in Plugin.get_supported_configs()], sys.stdout)\n"
+    "configs = Plugin.get_supported_configs()\n"
+    "import json\n"
+    "json.dump([c.__dict__ for c in configs], sys.stdout)\n"
 )
 
 
@@ -291,7 +295,7 @@ def test_a_warm_plugin_api_call_loads_no_host(tmp_path: Path) -> None:
     assert "pluggy" in _imported(full.stderr)  # the full hit ran the host
     warm = call("-X", "importtime")
     modules = _imported(warm.stderr)
-    for heavy in HEAVY:
+    for heavy in (*HEAVY, "typing", "dataclasses", "hashlib"):
         assert heavy not in modules, f"a warm get_supported_configs() imported {heavy}"
     assert "variant_providers.host" not in modules
     assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
@@ -364,3 +368,46 @@ def test_a_warm_detect_call_loads_no_host(tmp_path: Path) -> None:
     assert "variant_providers.host" not in modules
     assert not [m for m in modules if m.startswith("variant_providers.providers")]
     assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
+
+
+# -- the record's JSON, written and read without the json package ----------------------------
+
+_plain_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(doc=_plain_json)
+def test_the_report_text_is_exactly_what_json_writes(doc: object) -> None:
+    expected = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False)
+    assert warm.dumps_report(doc) == expected
+    assert warm.loads_record(expected.encode()) == doc
+
+
+@pytest.mark.parametrize(
+    "doc", [float("nan"), {"a": float("inf")}, {1: "int key"}, {"a": {1, 2}}, (1, "x")]
+)
+def test_values_json_refuses_or_converts_go_through_json(doc: object) -> None:
+    try:
+        expected: object = json.dumps(
+            doc, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        expected = type(exc)
+    try:
+        got: object = warm.dumps_report(doc)
+    except (TypeError, ValueError) as exc:
+        got = type(exc)
+    assert got == expected
+
+
+@pytest.mark.parametrize("data", [b'{"a": 1} trailing', b"NaN", b'{"a": Infinity}', b"\xff", b""])
+def test_a_record_that_is_not_plain_json_is_refused(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        warm.loads_record(data)
