@@ -372,14 +372,19 @@ def test_a_warm_detect_call_loads_no_host(tmp_path: Path) -> None:
 
 # -- the record's JSON, written and read without the json package ----------------------------
 
-_plain_json = st.recursive(
+_scalars = (
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
+    | st.text()
+)
+_plain_json: st.SearchStrategy[object] = st.deferred(
+    lambda: (
+        _scalars
+        | st.lists(_plain_json, max_size=4)
+        | st.dictionaries(st.text(), _plain_json, max_size=4)
+    )
 )
 
 
