@@ -70,6 +70,7 @@ __all__ = [
     "ERROR_TTL",
     "DetectionCache",
     "default_cache_dir",
+    "entry_name",
     "read_private_json",
     "write_private_json",
 ]
@@ -93,6 +94,16 @@ def _ttl_from(environ: Mapping[str, str]) -> float:
     """:data:`CACHE_TTL_VAR` in seconds; a bad value is an ``InvalidSetting``, not ignored."""
     text = environ.get(CACHE_TTL_VAR, "").strip()
     return seconds(text, CACHE_TTL_VAR, maximum=MAX_TTL, allow_zero=True) if text else DEFAULT_TTL
+
+
+def entry_name(name: str) -> str:
+    """The cache entry of the third-party entry point *name*.
+
+    Entry-point names may hold any character; namespaces, which name the
+    other entries, cannot.  Written by :mod:`variant_providers.third_party_runs`,
+    read by the warm record (:mod:`variant_providers.warm_record`).
+    """
+    return "third-party-" + sha256_hex(name.encode("utf-8"))[:16]
 
 
 class DetectionCache:

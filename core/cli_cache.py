@@ -32,12 +32,16 @@ def add_cache_parser(subparsers: Any, epilog: str = "") -> argparse.ArgumentPars
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     actions.add_parser(
-        "dir", help="print the cache directory", description="Print the cache directory."
+        "dir",
+        help="print the cache directory",
+        description="Print the cache directory.",
+        formatter_class=HelpFormatter,
     )
     actions.add_parser(
         "clear",
         help="delete every cached answer and remembered entry-point list",
         description="Delete every cached answer and remembered entry-point list.",
+        formatter_class=HelpFormatter,
     )
     parser.set_defaults(handler=_cmd_cache)
     return parser

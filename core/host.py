@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache
 from .deadline import Deadline
@@ -36,8 +36,10 @@ from .registry import EntryPointPlugins, Registry
 from .runner import run_provider, run_tracked
 from .settings import MAX_TIMEOUT, InvalidSetting, seconds
 from .system import DEFAULT_TIMEOUT, LiveSystem, System
-from .third_party import ThirdPartyRow
-from .third_party_runs import ThirdPartyPlugins
+
+if TYPE_CHECKING:
+    from .third_party import ThirdPartyRow
+    from .third_party_runs import ThirdPartyPlugins
 
 __all__ = [
     "PLUGINS_VAR",
@@ -91,7 +93,18 @@ class Host:
         #: Third-party plugins and what became of them (loaded, blocked, failed).
         self.plugin_report: List[Dict[str, str]] = found.report if found else []
         #: The ``variant_providers`` entry points; never imported in this process.
-        self.third = ThirdPartyPlugins([*(found.plugins if found else ()), *third_party])
+        self.third_records = [*(found.plugins if found else ()), *third_party]
+        self._third: Optional[ThirdPartyPlugins] = None
+
+    @property
+    def third(self) -> ThirdPartyPlugins:
+        """How the third-party entry points run: their children, answers and cache."""
+        if self._third is None:
+            # The child-running machinery only where there is a third-party plugin.
+            from .third_party_runs import ThirdPartyPlugins
+
+            self._third = ThirdPartyPlugins(self.third_records)
+        return self._third
 
     def providers(self) -> Tuple[List[Registered], List[PluginFailure]]:
         """Ask every plugin for its providers, each call isolated."""
@@ -115,7 +128,7 @@ class Host:
         Their ``detect`` never runs in this process.  Read from the stored
         answers when there are some, else from a child that only declares.
         """
-        if not self.third.records:
+        if not self.third_records:
             return []
         system = LiveSystem(timeout=timeout)
         store = DetectionCache.for_detection(system, None, True)
@@ -166,7 +179,7 @@ class Host:
             return locked_detection(lock_path, system, overrides, only, start)
 
         store = DetectionCache.for_detection(system, cache, is_live(system))
-        third = bool(self.third.records)
+        third = bool(self.third_records)
         plan = Plan.make(self.registry, system, overrides, only, timeout, third_party=third)
         # Vendor force variables are checked before anything runs (a bad value is a usage error).
         forced = {reg.provider.namespace: read_forced(reg.provider, system) for reg in plan.to_run}

@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .cache import ERROR_TTL, DetectionCache
+from .cache import ERROR_TTL, DetectionCache, entry_name
 from .deadline import Deadline
 from .entrypoints import EntryPointRecord
 from .fingerprint import FileFingerprint
@@ -23,9 +23,8 @@ from .isolation import IsolatedRun
 from .provider import Provider
 from .system import System
 from .third_party import Answer, ThirdPartyRow, error_row, machine_spec, plain_env, read_answer
-from .warm import sha256_hex
 
-__all__ = ["ThirdPartyPlugins", "ThirdPartyRuns", "entry_name"]
+__all__ = ["ThirdPartyPlugins", "ThirdPartyRuns"]
 
 _CHILD = "variant_providers.third_party_child:child_plugin"
 
@@ -41,14 +40,6 @@ def _identity(record: EntryPointRecord) -> Dict[str, str]:
         "distribution": record.distribution,
         "version": record.version,
     }
-
-
-def entry_name(name: str) -> str:
-    """The cache entry of the entry point *name* (names may hold any character; namespaces cannot).
-
-    Also read by the warm record (:mod:`variant_providers.warm_record`).
-    """
-    return "third-party-" + sha256_hex(name.encode("utf-8"))[:16]
 
 
 def _digests(doc: Any, system: System) -> Dict[str, str]:

@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .cache import DetectionCache, read_private_json, write_private_json
+from .cache import DetectionCache, entry_name, read_private_json, write_private_json
 from .entrypoints import prune
 from .native import NativeFacade
 from .records import Detection, ProviderResult
 from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
-from .third_party_runs import entry_name
 from .warm import WARM_FORMAT, python_facts, record_path, sha256_hex, stat_of, watched_environ
 
 __all__ = ["KEEP_RECORDS", "ManifestSystem", "WarmRecorder"]
