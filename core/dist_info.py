@@ -24,15 +24,16 @@ asks ``importlib.metadata`` instead, which knows those layouts.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
 from importlib.machinery import PathFinder
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from .rawfs import read_bytes
 
-__all__ = ["DistEntryPoints", "Unusual", "entry_points", "parse_entry_points"]
+__all__ = ["DistEntryPoints", "Unusual", "entry_points", "load", "parse_entry_points"]
 
 #: Larger metadata files are refused as garbage (real ones are a few KiB).
 MAX_METADATA_BYTES = 1 << 20
@@ -164,3 +165,12 @@ def _label(directory: str) -> str:
         return _name_and_version(directory)[0]
     except (OSError, ValueError):
         return os.path.basename(directory)
+
+
+def load(value: str) -> Any:
+    """Import an entry point's ``module:attribute.path`` value (in the child that runs it)."""
+    module_name, _, attributes = value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in attributes.strip().split(".") if attributes.strip() else ():
+        obj = getattr(obj, part)
+    return obj

@@ -19,20 +19,22 @@ one, even of a package unrelated to us, is skipped and named (a record with
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from . import dist_info
 from .cache import read_private_json, write_private_json
 from .warm import sha256_hex
 
 __all__ = ["EntryPointRecord", "discover", "load"]
+
+#: Importing an entry point's value (kept here too: it is part of this module's API).
+load = dist_info.load
 
 _FORMAT = 2
 
@@ -197,12 +199,3 @@ def prune(
             except OSError:
                 pass
     return removed
-
-
-def load(value: str) -> Any:
-    """Import an entry point's ``module:attribute.path`` value."""
-    module_name, _, attributes = value.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
-    for part in attributes.strip().split(".") if attributes.strip() else ():
-        obj = getattr(obj, part)
-    return obj

@@ -28,10 +28,9 @@ with the same rules as our providers.
 from __future__ import annotations
 
 import inspect
-from importlib.metadata import version as dist_version
 from typing import Any, Dict, List, Optional, Tuple
 
-from .entrypoints import load
+from .dist_info import load
 from .model import FeatureConfig, is_valid_name
 from .provider import Provider, ProviderOutput
 from .runner import run_provider
@@ -143,8 +142,14 @@ class PluginAdapter:
         return data
 
 
-def child_query(plugin_api: str, entry_point: str, distribution: Optional[str]) -> Dict[str, Any]:
+def child_query(
+    plugin_api: str, entry_point: str, distribution: Optional[str], version: str = ""
+) -> Dict[str, Any]:
     """Child side: load *plugin_api*, ask for its supported configs, return a host row.
+
+    *version* is the version of *distribution*, which the parent read from its
+    metadata while discovering it (``importlib.metadata`` would cost this child
+    more than the plugin's own import).
 
     Returns ``{"result": <ProviderResult.to_dict()>, "env": None}`` — ``env``
     is ``None`` because a standard plugin reads the environment directly, so
@@ -152,12 +157,6 @@ def child_query(plugin_api: str, entry_point: str, distribution: Optional[str]) 
     raises, and the parent reports the one-line reason.
     """
     adapter = PluginAdapter(load(plugin_api), entry_point)
-    version = ""
-    if distribution:
-        try:
-            version = dist_version(distribution)
-        except Exception:
-            version = ""
     provider = Provider(namespace=adapter.namespace, detect=adapter.detect, version=version)
     # The plugin looks at the machine itself; the seam is passed only because detect takes one.
     result = run_provider(provider, LiveSystem(), plugin=entry_point)

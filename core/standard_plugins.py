@@ -148,7 +148,8 @@ class StandardRuns:
         self.choices = choices
         self.origin = origin
         self.runs: List[Tuple[EntryPointRecord, IsolatedRun]] = [
-            (p, IsolatedRun(_CHILD, [p.value, p.name, p.distribution], timeout)) for p in plugins
+            (p, IsolatedRun(_CHILD, [p.value, p.name, p.distribution, p.version], timeout))
+            for p in plugins
         ]
 
     def rows(self) -> List[ProviderResult]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Dict, List, Optional, Union
 
-from .entrypoints import load
+from .dist_info import load
 from .fingerprint import FileFingerprint
 from .force import apply_forced, covers_every_feature, forced_answer, read_forced
 from .model import is_valid_name
