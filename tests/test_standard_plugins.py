@@ -221,6 +221,7 @@ def test_both_protocols_answer_with_validated_features(detection: Detection) -> 
     ]
     assert modern.info["protocol"] == "variantlib 0.2.2"
     assert modern.info["plugin_api"] == "vpstd_modern_hw:ModernPlugin"
+    assert modern.version == "1.0"  # its distribution's, read by the parent from METADATA
     assert "instance_hw :: mode :: fast" in properties
     assert [str(p) for p in detection["module_hw"].properties] == [
         "module_hw :: tier :: t2",
