@@ -370,6 +370,46 @@ def test_a_warm_detect_call_loads_no_host(tmp_path: Path) -> None:
     assert json.loads(warm.stdout) == json.loads(full.stdout) == json.loads(cold.stdout)
 
 
+# -- the cold run: what a detection without any cache imports ------------------------------
+
+#: Each provider's probes past its presence check, and the reason that says the check failed.
+_GATED = {
+    "nvidia": ("no NVIDIA driver, GPU device or library found", ("nvml", "libcuda", "smi")),
+    "amd": ("no KFD topology and no AMD GPU driver", ("hip", "hipsdk", "rocminfo", "gpuinfo")),
+    "aarch64": ("not an AArch64 machine", ("hwcaps", "procfs", "sysctl", "windows_pf", "tables")),
+}
+
+
+def test_a_cold_run_imports_only_what_detection_needs(tmp_path: Path) -> None:
+    """``report --json --no-cache``: no importlib.metadata, and no probe past a failed check."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "variant_providers", *ARGV, "--no-cache"],
+        env=_child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = _imported(run.stderr)
+    for heavy in ("importlib.metadata", "email", "zipfile", "hashlib", "platform", "shutil"):
+        assert heavy not in modules, f"a cold report imported {heavy}"
+    assert "concurrent.futures" not in modules
+    rows = {p["namespace"]: p for p in json.loads(run.stdout)["providers"]}
+    checked = 0
+    for namespace, (reason, probes) in _GATED.items():
+        if not rows[namespace]["reason"].startswith(reason):
+            continue  # the check passed on this machine: its probes may load
+        checked += 1
+        for probe in probes:
+            module = f"variant_providers.providers.{namespace}.{probe}"
+            assert module not in modules, f"{module} loaded: {rows[namespace]['reason']}"
+    x86 = rows["x86_64"]
+    if x86["status"] == "ok" and "fallback" not in x86["info"] and sys.platform == "linux":
+        checked += 1  # /proc/cpuinfo answered: no CPUID child, no py-cpuinfo
+        for probe in ("cpuid", "pycpuinfo", "sysctl"):
+            assert f"variant_providers.providers.x86_64.{probe}" not in modules
+    assert checked >= 2  # any machine fails the presence check of some vendor
+
+
 # -- the record's JSON, written and read without the json package ----------------------------
 
 _scalars = (
