@@ -72,6 +72,7 @@ __all__ = [
     "default_cache_dir",
     "entry_name",
     "read_private_json",
+    "standard_entry_name",
     "write_private_json",
 ]
 
@@ -104,6 +105,14 @@ def entry_name(name: str) -> str:
     read by the warm record (:mod:`variant_providers.warm_record`).
     """
     return "third-party-" + sha256_hex(name.encode("utf-8"))[:16]
+
+
+def standard_entry_name(name: str) -> str:
+    """The cache entry of the standard (``variant_plugins``) plugin *name*.
+
+    Written by :mod:`variant_providers.standard_plugins`, read by the warm record.
+    """
+    return "standard-" + sha256_hex(name.encode("utf-8"))[:16]
 
 
 class DetectionCache:

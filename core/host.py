@@ -180,7 +180,16 @@ class Host:
 
         store = DetectionCache.for_detection(system, cache, is_live(system))
         third = bool(self.third_records)
-        plan = Plan.make(self.registry, system, overrides, only, timeout, third_party=third)
+        plan = Plan.make(
+            self.registry,
+            system,
+            overrides,
+            only,
+            timeout,
+            third_party=third,
+            store=store,
+            refresh=refresh,
+        )
         # Vendor force variables are checked before anything runs (a bad value is a usage error).
         forced = {reg.provider.namespace: read_forced(reg.provider, system) for reg in plan.to_run}
         skip = {

@@ -102,5 +102,10 @@ class IsolatedRun:
             return outcome
         ok = outcome["answer"]
         if isinstance(ok, dict) and isinstance(ok.get("result"), dict):
-            return {"status": "ok", "result": ok["result"], "env": ok.get("env")}
+            return {
+                "status": "ok",
+                "result": ok["result"],
+                "env": ok.get("env"),
+                "observed": ok.get("observed"),
+            }
         return {"status": "error", "error": "malformed answer from provider process"}

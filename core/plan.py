@@ -26,6 +26,7 @@ from .settings import check_names
 from .system import DEFAULT_TIMEOUT, LiveSystem, System, timeout_from
 
 if TYPE_CHECKING:
+    from .cache import DetectionCache
     from .standard_plugins import StandardRuns
 
 __all__ = ["Plan", "Planned", "UnknownNamespace", "is_live"]
@@ -87,6 +88,8 @@ class Plan:
         timeout: Optional[float],
         *,
         third_party: bool = False,
+        store: Optional[DetectionCache] = None,
+        refresh: bool = False,
     ) -> Plan:
         """Plan a detection of *system*; raises :class:`UnknownNamespace` for a bad *only*."""
         found, failures = registry.providers()
@@ -114,7 +117,7 @@ class Plan:
         standard = None
         names = [r.provider.namespace for r in found]
         if standard_ok and plugins is not None and (wanted is None or missing):
-            standard = plugins.start(limit)
+            standard = plugins.start(limit, system=system, store=store, refresh=refresh)
         elif not third_party:  # else the plugins' namespaces count too (see finish)
             check_names(overrides.disabled, names, DISABLE_VAR, "provider")
         taken: Dict[str, str] = {}

@@ -32,6 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .dist_info import load
 from .model import FeatureConfig, is_valid_name
+from .observe import Observer
 from .provider import Provider, ProviderOutput
 from .runner import run_provider
 from .system import LiveSystem
@@ -151,15 +152,27 @@ def child_query(
     metadata while discovering it (``importlib.metadata`` would cost this child
     more than the plugin's own import).
 
-    Returns ``{"result": <ProviderResult.to_dict()>, "env": None}`` — ``env``
-    is ``None`` because a standard plugin reads the environment directly, so
-    its answer is never cached.  A plugin that cannot be loaded or adapted
-    raises, and the parent reports the one-line reason.
+    Returns ``{"result": <ProviderResult.to_dict()>, "env": None, "observed":
+    ...}``: a standard plugin reads the environment and the machine directly,
+    so what it read is observed while it runs (:class:`~variant_providers.observe.Observer`)
+    and the parent decides from that whether, and on what, its answer may be
+    cached.  A plugin that cannot be loaded or adapted raises, and the parent
+    reports the one-line reason.
     """
-    adapter = PluginAdapter(load(plugin_api), entry_point)
-    provider = Provider(namespace=adapter.namespace, detect=adapter.detect, version=version)
-    # The plugin looks at the machine itself; the seam is passed only because detect takes one.
-    result = run_provider(provider, LiveSystem(), plugin=entry_point)
+    system = LiveSystem()
+    observer = Observer()
+    observer.start()
+    try:
+        adapter = PluginAdapter(load(plugin_api), entry_point)
+        provider = Provider(namespace=adapter.namespace, detect=adapter.detect, version=version)
+        # The plugin looks at the machine itself; the seam is passed only because detect takes one.
+        result = run_provider(provider, system, plugin=entry_point)
+    finally:
+        observer.stop()
     data = result.to_dict()
     data["info"] = {"plugin_api": plugin_api, **adapter.info(), **data["info"]}
-    return {"result": {**data, "traceback": result.traceback}, "env": None}
+    return {
+        "result": {**data, "traceback": result.traceback},
+        "env": None,
+        "observed": observer.report(),
+    }

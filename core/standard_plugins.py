@@ -13,8 +13,15 @@ next to its own providers so that ``report`` shows what an installer sees:
   :mod:`variant_providers.standard_child`).  One child per plugin, all
   started together under the detection's timeout: a plugin that hangs,
   crashes, prints or answers garbage is one row with its status and reason.
-* **not cached** — a standard plugin reads the environment and the machine
-  in ways the host cannot see, so its answer is asked for on every detection.
+* **cached on what it was seen to read** — a standard plugin declares no
+  inputs, so its child watches it (:mod:`variant_providers.observe`): the
+  files it read, the folders it listed, the paths it checked, the variables it
+  read, the programs it looked for and did not find.  Its answer is stored
+  with those, and reused while each gives the same answer again (asked here,
+  through the detection's system, never by plugin code).  An answer whose
+  inputs cannot be re-asked (a program that ran, a native library, a C
+  extension, a device, the network) is asked for on every detection, as is
+  an error or a timeout.
 * **the live machine only** — a standard plugin cannot be replayed, so a
   detection of a recorded machine or a lock file does not run them.
 
@@ -35,16 +42,31 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
+from .cache import DetectionCache, standard_entry_name
 from .entrypoints import EntryPointRecord, discover
 from .isolation import IsolatedRun
+from .observe import answers
 from .policy import PLUGINS_VAR
 from .records import ChildOutcome, ProviderResult
 from .runner import timed
 
 if TYPE_CHECKING:
     from .overrides import Overrides
+    from .system import System
 
 __all__ = [
     "BUILTIN_CHOICE",
@@ -130,9 +152,56 @@ class StandardPlugins:
         """The installed ``variant_plugins`` entry points (metadata only, remembered list)."""
         return cls(discover(GROUP, cache_dir), allowed, denied, policy, origin)
 
-    def start(self, timeout: float) -> StandardRuns:
-        """Start one child per plugin; they run while the host detects the rest."""
-        return StandardRuns(self.plugins, timeout, self.choices, self.origin)
+    def start(
+        self,
+        timeout: float,
+        *,
+        system: Optional[System] = None,
+        store: Optional[DetectionCache] = None,
+        refresh: bool = False,
+    ) -> StandardRuns:
+        """Start one child per plugin (unless its stored answer holds); they run meanwhile."""
+        cache = _Cache(store, system, refresh) if store is not None and system is not None else None
+        return StandardRuns(self.plugins, timeout, self.choices, self.origin, cache=cache)
+
+
+class _Cache:
+    """The stored answers of standard plugins, checked against their observed inputs."""
+
+    def __init__(self, store: DetectionCache, system: System, refresh: bool) -> None:
+        self.store = store
+        self.system = system
+        self.refresh = refresh
+        self.boot_id = store.boot_id(system)
+
+    def key(self, record: EntryPointRecord) -> str:
+        identity = {
+            "name": record.name,
+            "value": record.value,
+            "distribution": record.distribution,
+            "version": record.version,
+        }
+        return self.store.plugin_key(identity, {"kind": GROUP}, self.system, self.boot_id)
+
+    def lookup(self, record: EntryPointRecord) -> Optional[ProviderResult]:
+        """The stored row of *record*, while every input it was seen to read answers the same."""
+        if self.refresh:
+            return None
+        entry = self.store.load(standard_entry_name(record.name), self.key(record))
+        if entry is None or answers(entry.get("observed"), self.system) != entry.get("answers"):
+            return None
+        try:
+            return ProviderResult.from_dict(entry["result"]).cached(float(entry["age_s"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def keep(self, record: EntryPointRecord, row: ProviderResult, observed: Any) -> None:
+        """Store a child's *row* when its inputs can be asked again (never an error)."""
+        found = answers(observed, self.system)
+        if found is None or row.status not in ("ok", "not-detected"):
+            return
+        entry = {"result": row.to_dict(), "observed": observed, "answers": found}
+        self.store.save(standard_entry_name(record.name), self.key(record), entry, self.store.ttl)
 
 
 class StandardRuns:
@@ -144,17 +213,38 @@ class StandardRuns:
         timeout: float,
         choices: Mapping[str, str],
         origin: str,
+        *,
+        cache: Optional[_Cache] = None,
     ) -> None:
         self.choices = choices
         self.origin = origin
-        self.runs: List[Tuple[EntryPointRecord, IsolatedRun]] = [
-            (p, IsolatedRun(_CHILD, [p.value, p.name, p.distribution, p.version], timeout))
-            for p in plugins
-        ]
+        self.cache = cache
+        #: Per plugin: its stored row, or the child that answers.
+        self.runs: List[Tuple[EntryPointRecord, Union[ProviderResult, IsolatedRun]]] = []
+        for p in plugins:
+            stored = cache.lookup(p) if cache is not None else None
+            source = stored or IsolatedRun(
+                _CHILD, [p.value, p.name, p.distribution, p.version], timeout
+            )
+            self.runs.append((p, source))
+        self._rows: Optional[List[ProviderResult]] = None
 
     def rows(self) -> List[ProviderResult]:
         """Wait for every child (each under its own deadline) and build its row."""
-        return [_row(record, run) for record, run in self.runs]
+        if self._rows is None:
+            self._rows = [self._answer(record, source) for record, source in self.runs]
+        return self._rows
+
+    def _answer(
+        self, record: EntryPointRecord, source: Union[ProviderResult, IsolatedRun]
+    ) -> ProviderResult:
+        if isinstance(source, ProviderResult):
+            return replace(source, description=_description(record), plugin=record.name)
+        message = source.result()
+        row = _row(record, source, message)
+        if self.cache is not None and message.get("status") == "ok":
+            self.cache.keep(record, row, message.get("observed"))
+        return row
 
     def merge(
         self,
@@ -171,13 +261,17 @@ class StandardRuns:
         return pick_claims(ordered, rows, self.choices, self.origin)
 
 
-def _row(record: EntryPointRecord, run: IsolatedRun) -> ProviderResult:
-    outcome = ChildOutcome.from_message(run.result())
+def _description(record: EntryPointRecord) -> str:
+    return f"{GROUP} plugin from {record.distribution}"
+
+
+def _row(record: EntryPointRecord, run: IsolatedRun, message: Mapping[str, Any]) -> ProviderResult:
+    outcome = ChildOutcome.from_message(message)
     base = ProviderResult(
         namespace=record.name,
         status="error",
         plugin=record.name,
-        description=f"{GROUP} plugin from {record.distribution}",
+        description=_description(record),
         info={"plugin_api": record.value},
     )
     if outcome.result is not None:

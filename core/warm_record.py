@@ -7,9 +7,11 @@ machine noting every question asked of it (the boot id, each provider's
 fingerprint files, the environment variables the cache entries were keyed
 on, the override and lock variables), and stores a record only after a run
 whose every answer came from the cache, with no command run, no native
-library asked and no standard plugin's child started (its answer is never
-cached).  A third-party plugin's cached answer is covered like a built-in's:
-its entry's status, and the fingerprint reads its declared data made.
+library asked and no plugin's child started.  A third-party plugin's
+cached answer is covered like a built-in's: its entry's status, and the
+fingerprint reads its declared data made; a standard plugin's likewise, with
+the inputs its child was seen to read asked again (see
+:mod:`variant_providers.observe`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .cache import DetectionCache, entry_name, read_private_json, write_private_json
+from .cache import (
+    DetectionCache,
+    entry_name,
+    read_private_json,
+    standard_entry_name,
+    write_private_json,
+)
 from .entrypoints import prune
 from .native import NativeFacade
 from .records import Detection, ProviderResult
@@ -176,11 +184,13 @@ class WarmRecorder:
             state = plugin.get("state", "")
             if state.startswith(("blocked", "skipped")):  # ran nothing; sys.path covers it
                 continue
-            # A standard plugin's child (its rows name their group) runs every time.
-            if "group" in plugin or state != "runs in a child process":
+            if state != "runs in a child process":
                 return None
-            third_party.add(plugin.get("name", ""))
-            names[f"{entry_name(plugin.get('name', ''))}.json"] = None
+            name = plugin.get("name", "")
+            third_party.add(name)
+            # A standard plugin's rows name their group; its entry is named for it.
+            entry = standard_entry_name(name) if "group" in plugin else entry_name(name)
+            names[f"{entry}.json"] = None
         entries: Dict[str, Dict[str, Any]] = {}
         for name, row in names.items():
             if row is not None and (row.status == "disabled" or row.plugin in third_party):
