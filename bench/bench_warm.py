@@ -19,7 +19,13 @@ a wheel installs (``--installed``): a fresh venv holding a copy of the package
 as the wheel lays it out, compiled, with the dependencies reached through a
 ``.pth`` line (so their ``.pth`` files, and the editable finder, are not run).
 
-Installed standard plugins other than ours are blocked for our rows
+With a standard plugin installed (ascend-variant-provider, in the test
+extras), one more row: our warm report with every installed plugin allowed
+(the plugin's answer cached on the inputs its child was seen to read).
+variantlib cannot be timed with that plugin: the plugin prints to stdout,
+and variantlib 0.2.2 stops with a ``JSONDecodeError``.
+
+Otherwise installed standard plugins other than ours are blocked for our rows
 (``VARIANT_PROVIDERS_PLUGINS=none``: they would run in a child every time)
 and hidden from variantlib's (see
 ``tests.conftest.python_without_standard_plugins``).  Targets (issue 18):
@@ -51,6 +57,7 @@ PLUGIN_CALL = (
     "from variant_providers.providers.x86_64 import Plugin\nPlugin.get_supported_configs()\n"
 )
 VARIANTLIB = ["variantlib.commands.main:main", "plugins", "get-configs", "--supported"]
+WITH_ASCEND = "report --json, warm, + ascend plugin"
 
 
 def _time(argv: List[str], env: Dict[str, str]) -> float:
@@ -154,21 +161,32 @@ def main() -> None:
             **_rows(Path(tmp), sys.executable),
             **_rows(Path(tmp), installed_copy(Path(tmp)), " (installed)"),
         }
-        for argv in rows.values():  # cold, then the full hit that writes the warm records
-            _time(argv, env)
-            _time(argv, env)
-        for suffix in ("", " (installed)"):
-            for name in ("report --json, warm", "get_supported_configs(), warm", "detect(), warm"):
-                _check_warm(rows[name + suffix], env)
+        envs = {name: env for name in rows}
+        if importlib.util.find_spec("ascend_variant_provider") is not None:
+            every_plugin = {k: v for k, v in env.items() if k != "VARIANT_PROVIDERS_PLUGINS"}
+            rows[WITH_ASCEND] = [sys.executable, "-m", "variant_providers", "report", "--json"]
+            envs[WITH_ASCEND] = every_plugin
+        for name, argv in rows.items():  # cold, then the full hit that writes the warm records
+            _time(argv, envs[name])
+            _time(argv, envs[name])
+        warm_rows = ["report --json, warm", "get_supported_configs(), warm", "detect(), warm"]
+        for name in [w + s for w in warm_rows for s in ("", " (installed)")]:
+            _check_warm(rows[name], env)
+        if WITH_ASCEND in rows:
+            _check_warm(rows[WITH_ASCEND], envs[WITH_ASCEND])
         times: Dict[str, List[float]] = {name: [] for name in rows}
         for _ in range(RUNS):
             for name, argv in rows.items():
-                times[name].append(_time(argv, env))
+                times[name].append(_time(argv, envs[name]))
     median = {name: statistics.median(t) for name, t in times.items()}
     targets = {**_targets(median, ""), **_targets(median, " (installed)")}
     ratios = [text for name, text in targets.items() if name.startswith("variantlib vs")]
     if ratios:
         targets["variantlib get-configs -s"] = ", ".join(ratios) + " (>= 10x)"
+    if WITH_ASCEND in median:
+        bare = median["python -c pass"]
+        targets[WITH_ASCEND] = f"{median[WITH_ASCEND] / bare:.2f}x bare"
+
     print(f"medians of {RUNS} runs, interleaved; load average {os.getloadavg()[0]:.1f}")
     for name, value in median.items():
         print(f"{name:44}{value:8.1f} ms  {targets.get(name, '')}")
