@@ -163,7 +163,9 @@ def main() -> None:
         }
         envs = {name: env for name in rows}
         if importlib.util.find_spec("ascend_variant_provider") is not None:
+            # Its own cache: a warm record is one per command line and cache directory.
             every_plugin = {k: v for k, v in env.items() if k != "VARIANT_PROVIDERS_PLUGINS"}
+            every_plugin["VARIANT_PROVIDERS_CACHE_DIR"] = os.path.join(cache, "every-plugin")
             rows[WITH_ASCEND] = [sys.executable, "-m", "variant_providers", "report", "--json"]
             envs[WITH_ASCEND] = every_plugin
         for name, argv in rows.items():  # cold, then the full hit that writes the warm records

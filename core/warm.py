@@ -15,8 +15,11 @@ they were computed —
   boot id read (a digest of what was read, or that it failed);
 * every environment variable read (value or absent), all
   ``VARIANT_PROVIDERS_*`` variables and where the cache lives;
-* the status of every ``sys.path`` entry (installing or removing a plugin
-  changes its directory) and of every cache entry used;
+* what every ``sys.path`` entry holds that could change the run: a module
+  named like one the run or its plugins imported (a ``json.py`` in the
+  current folder), a startup hook, distribution metadata or a ``.pth`` file
+  (a plugin installed or removed) — not other files, so a busy current
+  folder does not miss; and the status of every cache entry used;
 * the arguments, and the earliest moment a cache entry expires.
 
 This module re-checks the manifest with ``os`` calls only and prints the
@@ -58,7 +61,7 @@ __all__ = [
 ]
 
 #: Version of the warm record; a record of another format is ignored.
-WARM_FORMAT = 1
+WARM_FORMAT = 2
 #: Every variable with this prefix is part of the manifest, read or not.
 ENV_PREFIX = "VARIANT_PROVIDERS_"
 #: Largest warm record read back; real ones are a few kilobytes.
@@ -191,6 +194,41 @@ def watched_environ(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+#: Names that matter in a ``sys.path`` folder besides the modules imported:
+#: startup hooks a later interpreter would run, and what registers plugins.
+_ALWAYS_WATCHED = ("sitecustomize", "usercustomize")
+_WATCHED_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
+
+
+def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
+    """What in the ``sys.path`` entry *entry* could change what a run imports or finds.
+
+    For a folder: the sorted names in it that could shadow one of *modules*
+    (the top-level modules the run imported: ``json.py`` in the current
+    folder would), a startup hook, or distribution metadata and ``.pth``
+    files (a plugin installed or removed).  Any other file coming and going
+    (the current folder of a busy build) changes nothing.  For anything else
+    (a zip, a missing folder): its status, as :func:`stat_of` gives it.
+    """
+    try:
+        names = os.listdir(entry or ".")
+    except NotADirectoryError:
+        return stat_of(entry)
+    except OSError:
+        return None
+    watched = set(modules).union(_ALWAYS_WATCHED)
+    return sorted(
+        name
+        for name in names
+        if name.partition(".")[0] in watched or name.lower().endswith(_WATCHED_SUFFIXES)
+    )
+
+
+def top_level_modules() -> list[str]:
+    """The top-level names of every module imported so far (``json``, ``variant_providers``)."""
+    return sorted({name.partition(".")[0] for name in list(sys.modules)})
+
+
 def stat_of(path: str) -> list[int] | None:
     """What a change to *path* (a file or a directory) shows in its status."""
     try:
@@ -275,6 +313,9 @@ def _current(record: Any, argv: Sequence[str], environ: Mapping[str, str], now: 
     if any(environ.get(name) != value for name, value in record["env_read"].items()):
         return False
     if any(stat_of(path) != state for path, state in record["stats"]):
+        return False
+    modules = record["modules"]
+    if any(path_entry_state(p, modules) != state for p, state in record["path_entries"]):
         return False
     return all(Facts.answer(kind, path) == answer for kind, path, answer in record["asked"])
 

@@ -34,7 +34,16 @@ from .entrypoints import prune
 from .native import NativeFacade
 from .records import Detection, ProviderResult
 from .system import DEFAULT_TIMEOUT, CommandResult, LiveSystem
-from .warm import WARM_FORMAT, python_facts, record_path, sha256_hex, stat_of, watched_environ
+from .warm import (
+    WARM_FORMAT,
+    path_entry_state,
+    python_facts,
+    record_path,
+    sha256_hex,
+    stat_of,
+    top_level_modules,
+    watched_environ,
+)
 
 __all__ = ["KEEP_RECORDS", "ManifestSystem", "WarmRecorder"]
 
@@ -142,6 +151,10 @@ class WarmRecorder:
         if path is None or entries is None:
             return False
         created = time.time()
+        # Also the plugins' own packages: their children import them from sys.path too.
+        values = [str(p.get("value", "")) for p in detection.plugins]
+        plugins = {v.partition(":")[0].partition(".")[0].strip() for v in values}
+        modules = sorted(set(top_level_modules()) | (plugins - {""}))
         expires = min(float(e["created"]) + float(e["ttl"]) for e in entries.values())
         rows = detection.providers
         doc = {
@@ -154,6 +167,8 @@ class WarmRecorder:
             "env_read": self.system.env_read,
             "asked": self.system.asked,
             "stats": [[p, stat_of(p)] for p in self._watched_paths(entries)],
+            "modules": modules,
+            "path_entries": [[p, path_entry_state(p, modules)] for p in sys.path],
             "payload": payload,
             "ages": [[i, r.cache_age_s] for i, r in enumerate(rows) if r.cache_age_s is not None],
             "code": code,
@@ -216,8 +231,9 @@ class WarmRecorder:
         """The files and directories whose change must be a miss.
 
         This package's loaded modules (and their directories: a module added
-        or removed), every ``sys.path`` entry (a plugin installed or removed)
-        and the cache entries the answers came from (rewritten or cleared).
+        or removed) and the cache entries the answers came from (rewritten or
+        cleared).  The ``sys.path`` entries are watched for what they hold
+        (:func:`~variant_providers.warm.path_entry_state`), not their status.
         """
         modules = sorted(
             str(module.__file__)
@@ -225,4 +241,4 @@ class WarmRecorder:
             if name.split(".")[0] == "variant_providers" and getattr(module, "__file__", None)
         )
         directories = sorted({os.path.dirname(m) for m in modules})
-        return [*modules, *directories, *(p or "." for p in sys.path), *entries]
+        return [*modules, *directories, *entries]

@@ -155,6 +155,19 @@ def _install_plugin(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _shadow_an_imported_module(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module first on sys.path named like one the run imported (pluggy here)."""
+    (demo.root.parent / "site" / "pluggy.py").write_text("")
+
+
+def _add_startup_hook(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (demo.root.parent / "site" / "sitecustomize.py").write_text("")
+
+
+def _add_pth_file(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (demo.root.parent / "site" / "extra.pth").write_text("/somewhere\n")
+
+
 def _rewrite_cache_entry(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     """As ``--refresh`` or another process does: the entry replaced (here by an equal one)."""
     entry = Path(os.environ["VARIANT_PROVIDERS_CACHE_DIR"]) / "v1" / "demo.json"
@@ -171,6 +184,9 @@ def _rewrite_cache_entry(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
         _set_override,
         _set_lock,
         _install_plugin,
+        _shadow_an_imported_module,
+        _add_startup_hook,
+        _add_pth_file,
         _rewrite_cache_entry,
     ],
 )
@@ -181,6 +197,18 @@ def test_each_key_input_changed_is_a_miss(
     assert _warm() is not None
     change(demo, monkeypatch)  # type: ignore[operator]
     assert _warm() is None
+
+
+def test_other_files_coming_and_going_on_the_path_keep_it_warm(demo: Demo) -> None:
+    """A busy current folder (a build writing its outputs) is not a change of the key."""
+    _prime(demo)
+    site = demo.root.parent / "site"
+    (site / "notes.txt").write_text("")
+    (site / "build").mkdir()
+    (site / "build" / "out.o").write_text("")
+    assert _warm() is not None
+    (site / "notes.txt").unlink()
+    assert _warm() is not None
 
 
 def test_a_record_another_user_could_write_is_ignored(demo: Demo) -> None:
