@@ -279,6 +279,9 @@ def answers(observed: Any, system: Any) -> Optional[Dict[str, Any]]:
     if not isinstance(observed, dict) or observed.get("opaque") is not None:
         return None
     try:
+        kinds = ("reads", "listed", "exists", "programs", "env")
+        if sum(len(observed[k]) for k in kinds) > MAX_OBSERVED + 1:  # PATH comes with programs
+            return None  # more than a child reports: never asked again, never stored
         found: Dict[str, Any] = {}
         for path in observed["reads"]:
             try:

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -204,3 +204,24 @@ def test_the_warm_report_covers_a_standard_plugins_inputs(cache_env: Path) -> No
     changed = report()
     assert "argparse" in changed.stderr and plugin.runs() == 2
     assert answered(changed) == ["warm_hw :: value :: g2"]
+
+
+def test_observed_inputs_beyond_the_bound_are_never_asked_again() -> None:
+    """A child's report is plugin-controlled: a forged, huge one is refused, not re-read."""
+    from variant_providers.observe import MAX_OBSERVED, answers
+
+    reads = [f"/nonexistent/{i}" for i in range(MAX_OBSERVED + 5)]
+    forged: Dict[str, Any] = {
+        "opaque": None,
+        "reads": reads,
+        "listed": [],
+        "exists": [],
+        "programs": [],
+        "env": {},
+    }
+    assert answers(forged, LiveSystem()) is None
+    small = {**forged, "reads": reads[:3]}
+    found = answers(small, LiveSystem())
+    assert found is not None and all(v.startswith("!") for v in found.values())
+    assert answers({"opaque": "runs npu-smi"}, LiveSystem()) is None
+    assert answers({"opaque": None, "reads": []}, LiveSystem()) is None  # malformed: keys missing
