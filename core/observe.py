@@ -88,14 +88,12 @@ class Observer:
         self._seen: Set[str] = set()
         self._chars = 0
         self._ignored = [*_stdlib_dirs(), os.path.dirname(os.path.abspath(__file__))]
-        self._modules: Set[str] = set()
         self._restore: List[Callable[[], None]] = []
 
     # -- starting and stopping ------------------------------------------------------
 
     def start(self) -> None:
         """Begin watching (the audit hook stays installed; it is idle once stopped)."""
-        self._modules = set(sys.modules)
         sys.addaudithook(self._audit)
         for name in ("stat", "lstat", "access", "readlink"):
             self._wrap_path_function(name)
@@ -103,12 +101,17 @@ class Observer:
         self._active = True
 
     def stop(self) -> None:
-        """Stop watching; note the modules imported meanwhile."""
+        """Stop watching; note the source of every module the plugin could have used.
+
+        Every module loaded by then counts, also those this child had loaded
+        before the plugin (a dependency it shares with us): upgrading one
+        changes its file.  The standard library's and ours are not inputs.
+        """
         self._active = False
         for undo in reversed(self._restore):
             undo()
         self._restore.clear()
-        for name in set(sys.modules) - self._modules:
+        for name in sorted(sys.modules):
             spec = getattr(sys.modules.get(name), "__spec__", None)
             origin = getattr(spec, "origin", None)
             if isinstance(origin, str) and os.path.isabs(origin):
