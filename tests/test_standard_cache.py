@@ -109,6 +109,7 @@ def test_the_answer_is_reused_until_one_input_it_read_changes(
         (lambda: (data / "new").write_text(""), "g22nt"),  # a folder it listed
         (lambda: marker.write_text(""), "g22mt"),  # a path it checked
         (lambda: monkeypatch.setenv("VP_TEST_TIER", "x"), "g22mx"),  # a variable it read
+        (lambda: _append(plugin.site / "reads_hw.py", "\n# 1.1\n"), "g22mx"),  # its own code
     ]
     for runs, (change, value) in enumerate(changes, start=2):
         change()
@@ -117,6 +118,11 @@ def test_the_answer_is_reused_until_one_input_it_read_changes(
         assert again["reads_hw"].cache_age_s is None and plugin.runs() == runs
         assert _detect(plugin, monkeypatch)["reads_hw"].cache_age_s is not None
         assert plugin.runs() == runs
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a") as f:
+        f.write(text)
 
 
 @pytest.mark.parametrize(
