@@ -28,7 +28,17 @@ SCHEMA_VERSION = 1
 
 
 #: ``platform.python_implementation()``'s names, without importing platform.
-_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy"}
+
+
+def _implementation() -> str:
+    """``platform.python_implementation()``; platform itself only for a rarer interpreter."""
+    name = _IMPLEMENTATIONS.get(sys.implementation.name)
+    if name is None:
+        import platform
+
+        name = platform.python_implementation()
+    return name
 
 
 def _python_version() -> str:
@@ -43,9 +53,7 @@ def report_dict(detection: Detection) -> Dict[str, Any]:
         "tool": {"name": "variant-providers", "version": __version__},
         "host": {
             "python": _python_version(),
-            "implementation": _IMPLEMENTATIONS.get(
-                sys.implementation.name, sys.implementation.name
-            ),
+            "implementation": _implementation(),
         },
         "machine": {
             "source": detection.source,
@@ -190,8 +198,7 @@ def render_text(
     context = machine_context(detection)
     header = [
         f"variant-providers {__version__}",
-        f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)} "
-        f"{_python_version()}",
+        f"{_implementation()} {_python_version()}",
         where,
         f"machine: {detection.source}",
         f"{detection.duration_ms:.1f} ms",
