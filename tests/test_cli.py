@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,11 @@ def test_json_report_is_versioned_sorted_and_complete(make_machine: MachineFacto
     assert out == json.dumps(doc, indent=2, sort_keys=True) + "\n", "keys are sorted"
     assert doc["properties"][:2] == ["x86_64 :: level :: v2", "x86_64 :: level :: v1"]
     assert doc["machine"]["platform"] == {"system": "Linux", "machine": "x86_64", "release": ""}
+    # Taken from sys, not platform (a cold run does not import it): the same answer.
+    assert doc["host"] == {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+    }
     x86 = next(p for p in doc["providers"] if p["namespace"] == "x86_64")
     assert x86["status"] == "ok"
     assert x86["features"][0] == {"name": "level", "values": ["v2", "v1"], "multi_value": False}
@@ -144,3 +150,12 @@ def test_record_then_replay_reproduces_the_live_report(tmp_path: Path) -> None:
         json.loads((recorded / "machine.json").read_text())["reported"]["properties"]
         == (live_doc["properties"])
     )
+
+
+def test_the_live_platform_is_what_platform_uname_says() -> None:
+    """LiveSystem reads os.uname() (no platform import on a cold run): the same three fields."""
+    from variant_providers.system import LiveSystem
+
+    uname = platform.uname()
+    live = LiveSystem().platform
+    assert (live.system, live.machine, live.release) == (uname.system, uname.machine, uname.release)
