@@ -203,25 +203,28 @@ _WATCHED_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
 def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
     """What in the ``sys.path`` entry *entry* could change what a run imports or finds.
 
-    For a folder: the sorted names in it that could shadow one of *modules*
-    (the top-level modules the run imported: ``json.py`` in the current
-    folder would), a startup hook, or distribution metadata and ``.pth``
-    files (a plugin installed or removed).  Any other file coming and going
-    (the current folder of a busy build) changes nothing.  For anything else
-    (a zip, a missing folder): its status, as :func:`stat_of` gives it.
+    For a folder: each name in it that could shadow one of *modules* (the
+    top-level modules the run imported: ``json.py`` in the current folder
+    would), a startup hook, or distribution metadata and ``.pth`` files (a
+    plugin installed or removed), with its status (a package reinstalled at
+    the same version is a new folder, a ``.pth`` edited in place has a new
+    size or time).  Any other file coming and going (the current folder of a
+    busy build) changes nothing.  For anything else (a zip, a missing
+    folder): its own status, as :func:`stat_of` gives it.
     """
+    folder = entry or "."
     try:
-        names = os.listdir(entry or ".")
+        names = os.listdir(folder)
     except NotADirectoryError:
         return stat_of(entry)
     except OSError:
         return None
     watched = set(modules).union(_ALWAYS_WATCHED)
-    return sorted(
-        name
-        for name in names
+    return [
+        [name, stat_of(os.path.join(folder, name))]
+        for name in sorted(names)
         if name.partition(".")[0] in watched or name.lower().endswith(_WATCHED_SUFFIXES)
-    )
+    ]
 
 
 def top_level_modules() -> list[str]:

@@ -168,6 +168,16 @@ def _add_pth_file(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     (demo.root.parent / "site" / "extra.pth").write_text("/somewhere\n")
 
 
+def _reinstall_same_version(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A metadata folder replaced by one of the same name (its entry points may differ)."""
+    site = demo.root.parent / "site"
+    write_distribution(site, "warm_same", "[console_scripts]\nx = y:z\n", {})
+    _prime(demo)
+    assert _warm() is not None
+    shutil.rmtree(site / "warm_same-1.0.dist-info")
+    write_distribution(site, "warm_same", "[variant_providers]\nsame = warm_same:Plugin\n", {})
+
+
 def _rewrite_cache_entry(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
     """As ``--refresh`` or another process does: the entry replaced (here by an equal one)."""
     entry = Path(os.environ["VARIANT_PROVIDERS_CACHE_DIR"]) / "v1" / "demo.json"
@@ -187,6 +197,7 @@ def _rewrite_cache_entry(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
         _shadow_an_imported_module,
         _add_startup_hook,
         _add_pth_file,
+        _reinstall_same_version,
         _rewrite_cache_entry,
     ],
 )
