@@ -205,12 +205,12 @@ def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
 
     For a folder: each name in it that could shadow one of *modules* (the
     top-level modules the run imported: ``json.py`` in the current folder
-    would), a startup hook, or distribution metadata and ``.pth`` files (a
-    plugin installed or removed), with its status (a package reinstalled at
-    the same version is a new folder, a ``.pth`` edited in place has a new
-    size or time).  Any other file coming and going (the current folder of a
-    busy build) changes nothing.  For anything else (a zip, a missing
-    folder): its own status, as :func:`stat_of` gives it.
+    would) or is a startup hook, and each distribution's metadata folder and
+    ``.pth`` file with its status (a plugin installed, removed, or
+    reinstalled at the same version: a new folder; a ``.pth`` edited in
+    place).  Any other file coming and going (the current folder of a busy
+    build) changes nothing.  For anything else (a zip, a missing folder):
+    its own status, as :func:`stat_of` gives it.
     """
     folder = entry or "."
     try:
@@ -220,11 +220,13 @@ def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
     except OSError:
         return None
     watched = set(modules).union(_ALWAYS_WATCHED)
-    return [
-        [name, stat_of(os.path.join(folder, name))]
-        for name in sorted(names)
-        if name.partition(".")[0] in watched or name.lower().endswith(_WATCHED_SUFFIXES)
-    ]
+    state: list[Any] = []
+    for name in sorted(names):
+        if name.lower().endswith(_WATCHED_SUFFIXES):
+            state.append([name, stat_of(os.path.join(folder, name))])
+        elif name.partition(".")[0] in watched:
+            state.append(name)  # there or not: a module's own version shows in the metadata
+    return state
 
 
 def top_level_modules() -> list[str]:
