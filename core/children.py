@@ -27,8 +27,9 @@ from __future__ import annotations
 import errno
 import os
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
+
+from .record_class import dataclass
 
 if TYPE_CHECKING:
     import subprocess

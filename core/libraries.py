@@ -11,8 +11,9 @@ methods take POSIX paths, so :func:`machine_path` writes ``C:\\Windows`` as
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional, Sequence
+
+from .record_class import dataclass
 
 if TYPE_CHECKING:  # the seam's type only; system.py re-exports these names
     from .system import System

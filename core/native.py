@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from .children import ABANDONED, BoundedChild, ChildOutputTooLarge, ChildTimeout
+from .record_class import dataclass
 from .safefs import loads_json
 
 __all__ = [

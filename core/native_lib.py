@@ -14,8 +14,9 @@ Imported only inside native-facade child processes (and by tests).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from .record_class import dataclass
 
 __all__ = ["LibrarySearch", "current_os", "load_library"]
 

@@ -32,10 +32,11 @@ silently ignored.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .model import FeatureConfig, is_valid_name, is_valid_value
+from .record_class import dataclass
 from .records import ProviderResult, Status, from_override
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ plugins declared.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .deadline import Deadline
 from .model import is_valid_name
 from .overrides import DISABLE_VAR, Overrides
+from .record_class import dataclass
 from .records import PluginFailure, ProviderResult, Registered
 from .registry import Registry
 from .runner import error_result

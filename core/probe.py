@@ -12,8 +12,9 @@ second is worth a note in the report.  Every provider asks the same way:
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, List, Optional, Tuple
+
+from .record_class import dataclass
 
 if TYPE_CHECKING:
     from .system import System

@@ -7,7 +7,7 @@ These records are what plugins hand to the host through the
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -22,6 +22,7 @@ from typing import (
 )
 
 from .model import FeatureConfig
+from .record_class import dataclass
 
 if TYPE_CHECKING:
     from .system import System

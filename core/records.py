@@ -20,7 +20,7 @@ nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -34,6 +34,7 @@ from typing import (
 
 from .model import FeatureConfig, VariantProperty
 from .provider import STATUSES, Provider, Status
+from .record_class import dataclass
 
 if TYPE_CHECKING:
     from .system import PlatformInfo

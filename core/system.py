@@ -30,7 +30,6 @@ from __future__ import annotations
 import errno
 import os
 import time
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 from .children import ChildOutputTooLarge, ChildTimeout, kill_process_group
@@ -44,6 +43,7 @@ from .native import (
     run_bounded,
     run_python_child,
 )
+from .record_class import dataclass
 from .safefs import read_bytes as _safe_read
 from .settings import MAX_TIMEOUT, seconds
 

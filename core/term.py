@@ -15,8 +15,9 @@ import codecs
 import os
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import List, Mapping, Optional, TextIO
+
+from .record_class import dataclass
 
 __all__ = ["COLOR_CHOICES", "Terminal"]
 

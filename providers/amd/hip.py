@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from variant_providers.record_class import dataclass
 from variant_providers.system import NativeError, NativeFacade, NativeTimeout, System
 
 from .tables import APU_TARGETS

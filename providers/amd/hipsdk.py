@@ -18,9 +18,9 @@ without a HIP runtime the answer is ``not-detected`` at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from variant_providers.record_class import dataclass
 from variant_providers.system import (
     LibraryPlace,
     System,

@@ -12,11 +12,12 @@ userspace needed), all through the machine seam.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from variant_providers.pci import PCI_DEVICES, read_pci_device
 from variant_providers.probe import list_optional, read_optional
+from variant_providers.record_class import dataclass
 from variant_providers.system import System
 
 from .tables import APU_TARGETS

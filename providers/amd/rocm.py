@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Dict, Iterator, Optional, Set, Tuple
 
 from variant_providers.probe import list_optional, read_optional
+from variant_providers.record_class import dataclass
 from variant_providers.system import System
 
 __all__ = [

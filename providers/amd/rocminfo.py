@@ -12,9 +12,9 @@ the generic ISA names ROCm 6.4+ prints (``amdgcn-amd-amdhsa--gfx11-generic``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from variant_providers.record_class import dataclass
 from variant_providers.system import CommandResult, System
 
 from .rocm import RocmLookup

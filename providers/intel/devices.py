@@ -7,10 +7,10 @@ Both probes (:mod:`.sysfs`, :mod:`.level_zero`) build :class:`Gpu` records;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from variant_providers.pci import PciDevice
+from variant_providers.record_class import dataclass
 
 from .tables import DEVICE_NAMES, family_for
 

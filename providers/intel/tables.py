@@ -29,8 +29,9 @@ PCI device-id families
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+from variant_providers.record_class import dataclass
 
 __all__ = [
     "BASE_IP",

@@ -7,8 +7,10 @@ Every probe module (:mod:`.nvml`, :mod:`.libcuda`, :mod:`.smi`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from variant_providers.record_class import dataclass
 
 from .parse import cuda_to_str
 

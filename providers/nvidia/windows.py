@@ -13,9 +13,9 @@ Only file checks happen here, so a Windows machine without the driver is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from variant_providers.record_class import dataclass
 from variant_providers.system import LibraryPlace, System, find_libraries
 
 __all__ = ["PLACES", "WindowsDriver", "find_driver"]
