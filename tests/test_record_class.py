@@ -1,0 +1,136 @@
+"""record_class.dataclass behaves as the standard decorator, class by class, on what records use."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import field
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+
+from variant_providers import record_class
+
+Decorator = Callable[..., Any]
+FLAGS: List[Dict[str, bool]] = [{}, {"frozen": True}, {"frozen": True, "order": True}]
+
+
+def _point(decorate: Decorator, **flags: bool) -> Any:
+    @decorate(**flags)
+    class Point:
+        """A record with every kind of field the project's records declare."""
+
+        x: int
+        label: str = "p"
+        tags: List[str] = field(default_factory=list)
+        weight: int = field(default=0, compare=False, repr=False)
+        extra: Tuple[int, ...] = field(default=(), hash=False)
+
+    return Point
+
+
+def _both(**flags: bool) -> Tuple[Any, Any]:
+    return _point(dataclasses.dataclass, **flags), _point(record_class.dataclass, **flags)
+
+
+def _outcome(cls: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    try:
+        return ("value", cls(*args, **kwargs))
+    except Exception as exc:  # the kind of error is what must match
+        return ("raises", type(exc))
+
+
+@pytest.mark.parametrize("flags", FLAGS, ids=["plain", "frozen", "frozen-order"])
+def test_construction_repr_and_equality_match_the_standard_decorator(
+    flags: Dict[str, bool],
+) -> None:
+    standard, ours = _both(**flags)
+    calls: List[Tuple[Tuple[Any, ...], Dict[str, Any]]] = [
+        ((1,), {}),
+        ((1, "q", ["a"], 5, (1,)), {}),
+        ((), {"x": 2, "weight": 3}),
+        ((), {}),  # x missing
+        ((1, 2, 3, 4, 5, 6), {}),  # too many
+        ((1,), {"x": 1}),  # twice
+        ((1,), {"nope": 1}),  # unknown
+    ]
+    for args, kwargs in calls:
+        a = _outcome(standard, args, kwargs)
+        b = _outcome(ours, args, kwargs)
+        assert a[0] == b[0] and (a[0] == "value" or a[1] is b[1]), (args, kwargs)
+        if a[0] == "value":
+            assert repr(a[1]).replace(standard.__qualname__, "P") == repr(b[1]).replace(
+                ours.__qualname__, "P"
+            )
+            assert dataclasses.asdict(a[1]) == dataclasses.asdict(b[1])
+    for cls in (standard, ours):
+        assert cls(1, weight=1) == cls(1, weight=2)  # weight is not compared
+        assert cls(1) != cls(2) and cls(1) != (1,)
+        assert cls(1).tags is not cls(1).tags  # a fresh default each time
+    assert standard.__match_args__ == ours.__match_args__
+    assert [f.name for f in dataclasses.fields(ours)] == ["x", "label", "tags", "weight", "extra"]
+
+
+@pytest.mark.parametrize("flags", FLAGS, ids=["plain", "frozen", "frozen-order"])
+def test_hashing_freezing_and_order_match(flags: Dict[str, bool]) -> None:
+    standard, ours = _both(**flags)
+    for cls in (standard, ours):
+        one = cls(1, tags=(), extra=(9,))
+        if flags.get("frozen"):
+            assert hash(one) == hash(cls(1, tags=(), extra=(8,)))  # extra is not hashed
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                one.x = 2
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                del one.x
+            assert dataclasses.replace(one, x=5).x == 5 and one.x == 1
+        else:
+            assert cls.__hash__ is None
+            one.x = 2
+            assert one.x == 2
+        if flags.get("order"):
+            assert cls(1) < cls(2) <= cls(2) and cls(3) > cls(2) >= cls(2)
+            assert sorted([cls(3), cls(1)]) == [cls(1), cls(3)]
+        else:
+            with pytest.raises(TypeError):
+                cls(1) < cls(2)  # noqa: B015 - the comparison is the check
+
+
+def test_methods_the_class_defines_stay_and_post_init_runs() -> None:
+    @record_class.dataclass(frozen=True)
+    class Named:
+        name: str
+        seen: List[str] = field(default_factory=list)
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+        def __post_init__(self) -> None:
+            self.seen.append(self.name)
+
+    named = Named("a")
+    assert repr(named) == "<a>" and named.seen == ["a"]
+
+    @record_class.dataclass
+    class Keyed:
+        key: str
+
+        def __hash__(self) -> int:
+            return 7
+
+    assert hash(Keyed("k")) == 7  # an explicit __hash__ is kept, as the standard one keeps it
+
+
+def test_a_subclass_record_has_its_parents_fields_first() -> None:
+    @record_class.dataclass(frozen=True)
+    class Base:
+        a: int
+
+    @record_class.dataclass(frozen=True)
+    class Child(Base):
+        b: int = 2
+
+    child = Child(1)
+    assert (child.a, child.b) == (1, 2) and child == Child(1, 2) and child != Base(1)
+    assert (
+        repr(child)
+        == "test_a_subclass_record_has_its_parents_fields_first.<locals>.Child(a=1, b=2)"
+    )
