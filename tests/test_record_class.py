@@ -66,7 +66,7 @@ def test_construction_repr_and_equality_match_the_standard_decorator(
         assert cls(1, weight=1) == cls(1, weight=2)  # weight is not compared
         assert cls(1) != cls(2) and cls(1) != (1,)
         assert cls(1).tags is not cls(1).tags  # a fresh default each time
-    assert standard.__match_args__ == ours.__match_args__
+    assert getattr(standard, "__match_args__", ()) == getattr(ours, "__match_args__", ())  # 3.10+
     assert [f.name for f in dataclasses.fields(ours)] == ["x", "label", "tags", "weight", "extra"]
 
 
