@@ -9,7 +9,8 @@ inputs it saw:
   modules it imported (a reinstall changes them), directories it listed
   (``os.listdir`` / ``os.scandir``), paths whose existence it checked
   (``os.stat``, ``os.lstat``, ``os.access`` — wrapped here, they raise no
-  audit event) and environment variables it read (``os.environ`` reads);
+  audit event), links it read (``os.readlink``, likewise) and environment
+  variables it read (``os.environ`` reads);
 * programs it tried to start that are not installed (``subprocess`` found
   nothing on ``PATH``: the answer holds until one appears there).
 
@@ -80,6 +81,7 @@ class Observer:
         self.reads: List[str] = []
         self.listed: List[str] = []
         self.exists: List[str] = []
+        self.links: List[str] = []
         self.programs: List[str] = []
         self.env: Dict[str, Optional[str]] = {}
         self.opaque: Optional[str] = None
@@ -126,6 +128,7 @@ class Observer:
             "reads": self.reads,
             "listed": self.listed,
             "exists": self.exists,
+            "links": self.links,
             "programs": self.programs,
             "env": self.env,
         }
@@ -232,11 +235,16 @@ class Observer:
             return
         observer = self
 
+        # A link's target is an input in itself (a PCI device's driver link names its driver).
+        kind, label = (
+            (observer.links, "link") if name == "readlink" else (observer.exists, "exists")
+        )
+
         def watched(path: Any, *args: Any, **kwargs: Any) -> Any:
             if observer._active and not observer._busy:
                 observer._busy = True
                 try:
-                    observer._note(observer.exists, "exists", path)
+                    observer._note(kind, label, path)
                 finally:
                     observer._busy = False
             return original(path, *args, **kwargs)
@@ -282,7 +290,7 @@ def answers(observed: Any, system: Any) -> Optional[Dict[str, Any]]:
     if not isinstance(observed, dict) or observed.get("opaque") is not None:
         return None
     try:
-        kinds = ("reads", "listed", "exists", "programs", "env")
+        kinds = ("reads", "listed", "exists", "links", "programs", "env")
         if sum(len(observed[k]) for k in kinds) > MAX_OBSERVED + 1:  # PATH comes with programs
             return None  # more than a child reports: never asked again, never stored
         found: Dict[str, Any] = {}
@@ -299,6 +307,11 @@ def answers(observed: Any, system: Any) -> Optional[Dict[str, Any]]:
                 found[f"listed:{path}"] = f"!{getattr(exc, 'errno', None)}"
         for path in observed["exists"]:
             found[f"exists:{path}"] = bool(system.exists(str(path)))
+        for path in observed["links"]:
+            try:
+                found[f"link:{path}"] = system.readlink(str(path))
+            except (OSError, ValueError) as exc:
+                found[f"link:{path}"] = f"!{getattr(exc, 'errno', None)}"
         for name in observed["env"]:
             found[f"env:{name}"] = system.getenv(str(name))
         search = (system.getenv("PATH") or os.defpath).split(os.pathsep)

@@ -91,25 +91,29 @@ def test_the_answer_is_reused_until_one_input_it_read_changes(
     data.mkdir()
     (data / "gen").write_text("g1\n")
     marker = cache_env / "marker"
+    link = cache_env / "driver"
+    link.symlink_to("drv_a")
     body = f"""
     text = open({str(data / "gen")!r}).read().strip()
     extra = len(os.listdir({str(data)!r}))
     mark = "m" if os.path.exists({str(marker)!r}) else "n"
-    return text + str(extra) + mark + os.environ.get("VP_TEST_TIER", "t")
+    driver = os.readlink({str(link)!r})[-1]
+    return text + str(extra) + mark + os.environ.get("VP_TEST_TIER", "t") + driver
 """
     plugin = Installed(cache_env, "reads_hw", body)
     first = _detect(plugin, monkeypatch)
-    assert _value(first, "reads_hw") == ["reads_hw :: value :: g11nt"]
+    assert _value(first, "reads_hw") == ["reads_hw :: value :: g11nta"]
     second = _detect(plugin, monkeypatch)
     assert second["reads_hw"].cache_age_s is not None and plugin.runs() == 1
     assert _value(second, "reads_hw") == _value(first, "reads_hw")
 
     changes: List[Tuple[Callable[[], object], str]] = [
-        (lambda: (data / "gen").write_text("g2\n"), "g21nt"),  # a file it read
-        (lambda: (data / "new").write_text(""), "g22nt"),  # a folder it listed
-        (lambda: marker.write_text(""), "g22mt"),  # a path it checked
-        (lambda: monkeypatch.setenv("VP_TEST_TIER", "x"), "g22mx"),  # a variable it read
-        (lambda: _append(plugin.site / "reads_hw.py", "\n# 1.1\n"), "g22mx"),  # its own code
+        (lambda: (data / "gen").write_text("g2\n"), "g21nta"),  # a file it read
+        (lambda: (data / "new").write_text(""), "g22nta"),  # a folder it listed
+        (lambda: marker.write_text(""), "g22mta"),  # a path it checked
+        (lambda: monkeypatch.setenv("VP_TEST_TIER", "x"), "g22mxa"),  # a variable it read
+        (lambda: _append(plugin.site / "reads_hw.py", "\n# 1.1\n"), "g22mxa"),  # its own code
+        (lambda: _relink(link, "drv_b"), "g22mxb"),  # a link it read
     ]
     for runs, (change, value) in enumerate(changes, start=2):
         change()
@@ -118,6 +122,11 @@ def test_the_answer_is_reused_until_one_input_it_read_changes(
         assert again["reads_hw"].cache_age_s is None and plugin.runs() == runs
         assert _detect(plugin, monkeypatch)["reads_hw"].cache_age_s is not None
         assert plugin.runs() == runs
+
+
+def _relink(link: Path, target: str) -> None:
+    link.unlink()
+    link.symlink_to(target)
 
 
 def _append(path: Path, text: str) -> None:
@@ -222,6 +231,7 @@ def test_observed_inputs_beyond_the_bound_are_never_asked_again() -> None:
         "reads": reads,
         "listed": [],
         "exists": [],
+        "links": [],
         "programs": [],
         "env": {},
     }
