@@ -223,10 +223,11 @@ class StandardRuns:
         self.runs: List[Tuple[EntryPointRecord, Union[ProviderResult, IsolatedRun]]] = []
         for p in plugins:
             stored = cache.lookup(p) if cache is not None else None
-            source = stored or IsolatedRun(
-                _CHILD, [p.value, p.name, p.distribution, p.version], timeout
-            )
-            self.runs.append((p, source))
+            if stored is not None:
+                self.runs.append((p, stored))
+                continue
+            args = [p.value, p.name, p.distribution, p.version]
+            self.runs.append((p, IsolatedRun(_CHILD, args, timeout)))
         self._rows: Optional[List[ProviderResult]] = None
 
     def rows(self) -> List[ProviderResult]:
