@@ -24,7 +24,6 @@ nesting bounded by :data:`JSON_MAX_DEPTH` (so no reader ever recurses into
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from itertools import accumulate
@@ -45,8 +44,6 @@ __all__ = [
     "untrusted_reason",
 ]
 
-log = logging.getLogger("variant_providers")
-
 #: Deepest nesting of arrays and objects a JSON document we read may have.
 JSON_MAX_DEPTH = 100
 #: Most digits an integer in a JSON document we read may have.
@@ -63,7 +60,9 @@ def report_untrusted(path: PathArg, reason: str) -> None:
     key = str(path)
     if key not in _REPORTED:
         _REPORTED.add(key)
-        log.warning("ignoring %s: %s", key, reason)
+        import logging  # rare, and logging costs a warm detect() a tenth of its run
+
+        logging.getLogger("variant_providers").warning("ignoring %s: %s", key, reason)
 
 
 # -- JSON ------------------------------------------------------------------------------
