@@ -72,7 +72,6 @@ __all__ = [
     "default_cache_dir",
     "entry_name",
     "read_private_json",
-    "standard_entry_name",
     "write_private_json",
 ]
 
@@ -97,22 +96,17 @@ def _ttl_from(environ: Mapping[str, str]) -> float:
     return seconds(text, CACHE_TTL_VAR, maximum=MAX_TTL, allow_zero=True) if text else DEFAULT_TTL
 
 
-def entry_name(name: str) -> str:
-    """The cache entry of the third-party entry point *name*.
+def entry_name(name: str, group: str = "variant_providers") -> str:
+    """The cache entry of the entry point *name* of *group*.
 
     Entry-point names may hold any character; namespaces, which name the
-    other entries, cannot.  Written by :mod:`variant_providers.third_party_runs`,
-    read by the warm record (:mod:`variant_providers.warm_record`).
+    built-ins' entries, cannot.  A third-party plugin's entry is written by
+    :mod:`variant_providers.third_party_runs`, a standard (``variant_plugins``)
+    plugin's by :mod:`variant_providers.standard_plugins`; the warm record
+    (:mod:`variant_providers.warm_record`) reads both.
     """
-    return "third-party-" + sha256_hex(name.encode("utf-8"))[:16]
-
-
-def standard_entry_name(name: str) -> str:
-    """The cache entry of the standard (``variant_plugins``) plugin *name*.
-
-    Written by :mod:`variant_providers.standard_plugins`, read by the warm record.
-    """
-    return "standard-" + sha256_hex(name.encode("utf-8"))[:16]
+    prefix = "standard-" if group == "variant_plugins" else "third-party-"
+    return prefix + sha256_hex(name.encode("utf-8"))[:16]
 
 
 class DetectionCache:

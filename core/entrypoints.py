@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from . import dist_info
 from .cache import read_private_json, write_private_json
@@ -48,6 +47,15 @@ class EntryPointRecord(NamedTuple):
     error: str = ""
     #: The distribution's version (part of a third-party answer's cache key).
     version: str = ""
+
+    def identity(self) -> Dict[str, str]:
+        """What names a plugin's code, for its answer's cache key: entry point and version."""
+        return {
+            "name": self.name,
+            "value": self.value,
+            "distribution": self.distribution,
+            "version": self.version,
+        }
 
 
 def _path_state() -> List[Tuple[str, int]]:
@@ -90,7 +98,7 @@ def _scan_with_importlib(group: str) -> List[EntryPointRecord]:
         try:
             name = str(dist.metadata["Name"] or "")
             version = str(dist.metadata["Version"] or "")
-            key = re.sub(r"[-_.]+", "-", name).lower()
+            key = dist_info.normalize(name)
             if key in seen:  # an older copy further down sys.path is shadowed
                 continue
             seen.add(key)

@@ -39,7 +39,6 @@ vocabulary and are cached and replayable.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import (
@@ -56,7 +55,8 @@ from typing import (
     Union,
 )
 
-from .cache import DetectionCache, standard_entry_name
+from .cache import DetectionCache, entry_name
+from .dist_info import normalize
 from .entrypoints import EntryPointRecord, discover
 from .isolation import IsolatedRun
 from .observe import answers
@@ -86,12 +86,8 @@ BUILTIN_CHOICE = "builtin"
 _CHILD = "variant_providers.standard_child:child_query"
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _is_ours(record: EntryPointRecord) -> bool:
-    return _normalise(record.distribution) == OWN_DISTRIBUTION or record.value.strip().startswith(
+    return normalize(record.distribution) == OWN_DISTRIBUTION or record.value.strip().startswith(
         "variant_providers."
     )
 
@@ -175,19 +171,13 @@ class _Cache:
         self.boot_id = store.boot_id(system)
 
     def key(self, record: EntryPointRecord) -> str:
-        identity = {
-            "name": record.name,
-            "value": record.value,
-            "distribution": record.distribution,
-            "version": record.version,
-        }
-        return self.store.plugin_key(identity, {"kind": GROUP}, self.system, self.boot_id)
+        return self.store.plugin_key(record.identity(), {"kind": GROUP}, self.system, self.boot_id)
 
     def lookup(self, record: EntryPointRecord) -> Optional[ProviderResult]:
         """The stored row of *record*, while every input it was seen to read answers the same."""
         if self.refresh:
             return None
-        entry = self.store.load(standard_entry_name(record.name), self.key(record))
+        entry = self.store.load(entry_name(record.name, GROUP), self.key(record))
         if entry is None or answers(entry.get("observed"), self.system) != entry.get("answers"):
             return None
         try:
@@ -201,7 +191,7 @@ class _Cache:
         if found is None or row.status not in ("ok", "not-detected"):
             return
         entry = {"result": row.to_dict(), "observed": observed, "answers": found}
-        self.store.save(standard_entry_name(record.name), self.key(record), entry, self.store.ttl)
+        self.store.save(entry_name(record.name, GROUP), self.key(record), entry, self.store.ttl)
 
 
 class StandardRuns:

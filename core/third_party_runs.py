@@ -32,16 +32,6 @@ _CHILD = "variant_providers.third_party_child:child_plugin"
 _Source = Union[Tuple[Any, float], IsolatedRun, str]
 
 
-def _identity(record: EntryPointRecord) -> Dict[str, str]:
-    """What names a plugin's code: its entry point and its distribution's version."""
-    return {
-        "name": record.name,
-        "value": record.value,
-        "distribution": record.distribution,
-        "version": record.version,
-    }
-
-
 def _digests(doc: Any, system: System) -> Dict[str, str]:
     """The fingerprint of every declared provider, computed here from its declared spec."""
     digests = {}
@@ -135,7 +125,7 @@ class ThirdPartyRuns:
                 )
                 self.plans.append((record, why, None))
                 continue
-            key = store.plugin_key(_identity(record), spec[0], system, boot_id) if store else None
+            key = store.plugin_key(record.identity(), spec[0], system, boot_id) if store else None
             entry = store.load(entry_name(record.name), key) if store and key else None
             if (
                 entry is not None
@@ -200,7 +190,7 @@ class ThirdPartyRuns:
             digests = _digests(doc, self.system)
         except ValueError:  # a spec that read_answer refused: nothing to store
             return
-        entry = {"plugin": _identity(record), "result": doc, "digests": digests}
+        entry = {"plugin": record.identity(), "result": doc, "digests": digests}
         self.store.save(
             entry_name(record.name), key, entry, ERROR_TTL if failed else self.store.ttl
         )

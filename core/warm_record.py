@@ -27,7 +27,6 @@ from .cache import (
     DetectionCache,
     entry_name,
     read_private_json,
-    standard_entry_name,
     write_private_json,
 )
 from .entrypoints import prune
@@ -204,7 +203,7 @@ class WarmRecorder:
             name = plugin.get("name", "")
             third_party.add(name)
             # A standard plugin's rows name their group; its entry is named for it.
-            entry = standard_entry_name(name) if "group" in plugin else entry_name(name)
+            entry = entry_name(name, plugin["group"]) if "group" in plugin else entry_name(name)
             names[f"{entry}.json"] = None
         entries: Dict[str, Dict[str, Any]] = {}
         for name, row in names.items():

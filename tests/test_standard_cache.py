@@ -76,7 +76,6 @@ def cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 def _detect(plugin: Installed, monkeypatch: pytest.MonkeyPatch) -> Detection:
     monkeypatch.syspath_prepend(str(plugin.site))
     monkeypatch.setenv("VARIANT_PROVIDERS_PLUGINS", plugin.name)
-    sys.modules.pop(plugin.name, None)
     return Host().detect(LiveSystem(), only=[plugin.name], timeout=TIMEOUT)
 
 
