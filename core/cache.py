@@ -36,14 +36,13 @@ once on stderr, and never written into.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
-from . import __version__
+from . import __version__, lazy_log
 from .atomic import write_atomic
 from .cachedir import CACHE_DIR_VAR, CACHE_FORMAT, cache_root
 from .records import ProviderResult
@@ -75,7 +74,7 @@ __all__ = [
     "write_private_json",
 ]
 
-log = logging.getLogger("variant_providers")
+log = lazy_log.getLogger("variant_providers")
 
 CACHE_TTL_VAR = "VARIANT_PROVIDERS_CACHE_TTL"
 DEFAULT_TTL = 24 * 3600.0

@@ -6,8 +6,9 @@ the fixture format so it can be attached to a bug report and replayed
 anywhere with ``report --machine DIR``.
 
 Only the report goes to stdout.  Diagnostics go to stderr through
-:mod:`logging`; the probes' debug trail and tracebacks of failed providers
-appear only with ``-v``.  Exit codes: 0 report produced (failed providers
+:mod:`logging` (imported only when a message is shown: :mod:`.lazy_log`);
+the probes' debug trail and tracebacks of failed providers appear only with
+``-v``.  Exit codes: 0 report produced (failed providers
 are data), 1 with ``--strict`` when a provider failed, 2 usage error — one
 line naming the option or variable, the bad value and what is accepted.
 """
@@ -15,12 +16,11 @@ line naming the option or variable, the bad value and what is accepted.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Optional, Sequence, TextIO
 
-from . import __version__
+from . import __version__, lazy_log
 from .cli_cache import add_cache_parser
 from .cli_match import add_match_parser
 from .cli_options import (
@@ -56,7 +56,7 @@ __all__ = [
     "run_detection",
 ]
 
-log = logging.getLogger("variant_providers")
+log = lazy_log.getLogger("variant_providers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -303,12 +303,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     verbose = bool(getattr(args, "verbose", False))
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    lazy_log.configure(verbose, format="%(name)s: %(message)s", stream=sys.stderr, force=True)
     _prepare_streams(stream)
 
     set_status_stream(sys.stderr if _is_terminal(sys.stderr) and not verbose else None)

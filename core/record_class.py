@@ -33,8 +33,15 @@ def _make(cls: type, frozen: bool, order: bool) -> type:
     class_hash = own.get("__hash__", _MISSING)
     explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
     # The standard decorator collects the fields and generates nothing with these flags.
+    # A class without a docstring gets one from inspect.signature(cls), whose first
+    # call compiles tokenize's grammar (milliseconds); the fields name it as well.
+    undocumented = cls.__doc__ is None
+    if undocumented:
+        cls.__doc__ = cls.__name__
     dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
     fields = dataclasses.fields(cls)
+    if undocumented:
+        cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in fields if f.init)})"
     init = tuple(f for f in fields if f.init)
     names = tuple(f.name for f in init)
     later = tuple(f for f in fields if not f.init)

@@ -48,6 +48,7 @@ __all__ = [
     "ProviderResult",
     "Registered",
     "Status",
+    "current_traceback",
     "from_cache",
     "from_lock",
     "from_override",
@@ -231,6 +232,17 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     message = text[0] if text else ""
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def current_traceback() -> str:
+    """The traceback of the exception being handled, for a failure's row.
+
+    :mod:`traceback` (with ``linecache`` and ``tokenize``) is imported only
+    when something failed.
+    """
+    import traceback
+
+    return traceback.format_exc()
 
 
 @dataclass(frozen=True)

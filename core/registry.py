@@ -18,26 +18,24 @@ leaves to its hosts:
 from __future__ import annotations
 
 import importlib
-import logging
 import os
-import traceback
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, lazy_log
 from .cache import DetectionCache
 from .entrypoints import EntryPointRecord, discover
 from .policy import PLUGINS_VAR, plugin_policy
 from .provider import Provider
 from .providers import BUILTIN_PROVIDERS
-from .records import PluginFailure, Registered, one_line
+from .records import PluginFailure, Registered, current_traceback, one_line
 from .settings import InvalidSetting, check_names
 from .standard_plugins import StandardPlugins
 
 __all__ = ["EntryPointPlugins", "Registered", "Registry"]
 
-log = logging.getLogger("variant_providers")
+log = lazy_log.getLogger("variant_providers")
 
 
 class Registry:
@@ -77,7 +75,7 @@ class Registry:
             self.pm.register(load_plugin(), name=name)
         except Exception as exc:
             log.debug("plugin %s failed to load", name, exc_info=True)
-            self.failures.append(PluginFailure(name, one_line(exc), traceback.format_exc()))
+            self.failures.append(PluginFailure(name, one_line(exc), current_traceback()))
             return False
         return True
 
@@ -96,9 +94,7 @@ class Registry:
                 records: Any = impl.function()
                 items: List[object] = list(records) if records is not None else []
             except Exception as exc:
-                failures.append(
-                    PluginFailure(impl.plugin_name, one_line(exc), traceback.format_exc())
-                )
+                failures.append(PluginFailure(impl.plugin_name, one_line(exc), current_traceback()))
                 continue
             for item in items:
                 if not isinstance(item, Provider):

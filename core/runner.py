@@ -9,15 +9,21 @@ the environment variables the provider read, which the cache keys on.
 from __future__ import annotations
 
 import json
-import logging
 import time
-import traceback
 from dataclasses import replace
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from . import lazy_log
 from .model import FeatureConfig, InvalidFeatureConfig
 from .provider import Provider, ProviderOutput
-from .records import ProviderResult, Registered, check_status, from_probe, one_line
+from .records import (
+    ProviderResult,
+    Registered,
+    check_status,
+    current_traceback,
+    from_probe,
+    one_line,
+)
 from .system import DEFAULT_TIMEOUT, CommandResult, System, SystemProxy
 from .trace import traced
 
@@ -30,7 +36,7 @@ __all__ = [
     "timed",
 ]
 
-log = logging.getLogger("variant_providers")
+log = lazy_log.getLogger("variant_providers")
 
 #: The environment variables a provider read while detecting, with their values.
 EnvRead = Dict[str, Optional[str]]
@@ -56,12 +62,12 @@ def run_provider(provider: Provider, system: System, *, plugin: str = "") -> Pro
             raise ValueError(f"status {status!r} with no features")
     except (InvalidFeatureConfig, ValueError) as exc:
         return timed(
-            error_result(provider, plugin, f"invalid result: {exc}", traceback.format_exc()),
+            error_result(provider, plugin, f"invalid result: {exc}", current_traceback()),
             start,
         )
     except Exception as exc:
         log.debug("provider %s failed", provider.namespace, exc_info=True)
-        return timed(error_result(provider, plugin, one_line(exc), traceback.format_exc()), start)
+        return timed(error_result(provider, plugin, one_line(exc), current_traceback()), start)
     failed = status in ("error", "timeout")
     usable = status in ("ok", "override")
     return ProviderResult(
@@ -198,7 +204,7 @@ def run_side_by_side(
         try:
             finished[reg.provider.namespace] = run_tracked(reg, system)
         except BaseException as exc:  # SystemExit and the like: still only this row
-            failed = error_result(reg.provider, reg.plugin, one_line(exc), traceback.format_exc())
+            failed = error_result(reg.provider, reg.plugin, one_line(exc), current_traceback())
             finished[reg.provider.namespace] = (failed, {})
 
     threads = [threading.Thread(target=run, args=(r,), daemon=True) for r in regs]

@@ -29,6 +29,7 @@ import re
 from itertools import accumulate
 from typing import Any, Set, Union
 
+from . import lazy_log
 from .rawfs import MAX_INPUT_BYTES, UntrustedFile, open_regular, read_bytes, untrusted_reason
 
 __all__ = [
@@ -60,9 +61,7 @@ def report_untrusted(path: PathArg, reason: str) -> None:
     key = str(path)
     if key not in _REPORTED:
         _REPORTED.add(key)
-        import logging  # rare, and logging costs a warm detect() a tenth of its run
-
-        logging.getLogger("variant_providers").warning("ignoring %s: %s", key, reason)
+        lazy_log.getLogger("variant_providers").warning("ignoring %s: %s", key, reason)
 
 
 # -- JSON ------------------------------------------------------------------------------

@@ -18,16 +18,16 @@ reaches stdout.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from typing import Any, Callable, List, Optional, Sequence, TextIO, TypeVar
 
+from . import lazy_log
 from .system import DEFAULT_TIMEOUT, CommandResult, NativeFacade, System, SystemProxy
 
 __all__ = ["STATUS_DELAY", "StatusLine", "TracingSystem", "set_status_stream", "traced"]
 
-log = logging.getLogger("variant_providers.trace")
+log = lazy_log.getLogger("variant_providers.trace")
 
 #: Seconds a call may take before the status line appears.
 STATUS_DELAY = 0.5
@@ -168,6 +168,6 @@ class TracingSystem(SystemProxy):
 
 def traced(system: System, namespace: str) -> System:
     """*system* with its calls traced, when a trail or a status line is wanted."""
-    if _STATUS or log.isEnabledFor(logging.DEBUG):
+    if _STATUS or log.isEnabledFor(lazy_log.DEBUG):
         return TracingSystem(system, namespace)
     return system

@@ -134,3 +134,25 @@ def test_a_subclass_record_has_its_parents_fields_first() -> None:
         repr(child)
         == "test_a_subclass_record_has_its_parents_fields_first.<locals>.Child(a=1, b=2)"
     )
+
+
+def test_an_undocumented_record_is_documented_by_its_fields_without_inspect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The standard decorator documents such a class from inspect.signature(cls),
+    # whose first call compiles tokenize's grammar; the records never need it.
+    import inspect
+
+    def no_signature(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("inspect.signature called")
+
+    monkeypatch.setattr(inspect, "signature", no_signature)
+
+    @record_class.dataclass(frozen=True)
+    class Undocumented:
+        path: str
+        code: str = ""
+        hidden: int = field(default=0, init=False)
+
+    assert Undocumented.__doc__ == "Undocumented(path, code)"
+    assert Undocumented("p") == Undocumented("p", "")
