@@ -2,8 +2,8 @@
 
 A warm ``report --json`` is answered by :mod:`variant_providers.warm` from one
 small file; only when it cannot answer is the command line
-(:mod:`variant_providers.cli`: argparse, logging, pluggy, the providers)
-imported at all.
+(:mod:`variant_providers.cli`: pluggy, the providers, and argparse for any
+command line but a flags-only ``report``) imported at all.
 """
 
 from __future__ import annotations

@@ -15,22 +15,22 @@ line naming the option or variable, the bad value and what is accepted.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Optional, Sequence, TextIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__, lazy_log
-from .cli_cache import add_cache_parser
-from .cli_match import add_match_parser
 from .cli_options import (
+    DETECTION_OPTIONS,
+    OUTPUT_OPTIONS,
     TIMEOUT_HELP,
-    HelpFormatter,
+    Args,
+    Option,
     UsageError,
-    add_detection_options,
-    add_output_options,
     load_system,
     namespaces,
+    parse_flags,
     prog_name,
     run_detection,
     timeout_seconds,
@@ -59,11 +59,18 @@ __all__ = [
 log = lazy_log.getLogger("variant_providers")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (the usage block is one ``--help`` away)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+#: ``report``'s options, in the order its ``--help`` lists them.
+REPORT_OPTIONS: Tuple[Option, ...] = (
+    Option(("--json",), "machine-readable output", action="store_true"),
+    Option(("--strict",), "exit 1 when any provider failed or timed out", action="store_true"),
+    Option(
+        ("--lock",),
+        "also write the supported properties to a lock file, for detection elsewhere",
+        metavar="FILE",
+    ),
+    *OUTPUT_OPTIONS,
+    *DETECTION_OPTIONS,
+)
 
 
 def _examples(prog: str, *lines: str) -> str:
@@ -71,6 +78,8 @@ def _examples(prog: str, *lines: str) -> str:
 
 
 def _sub(sub: Any, name: str, help_text: str, description: str, epilog: str) -> Any:
+    from .cli_parser import HelpFormatter
+
     return sub.add_parser(
         name,
         help=help_text,
@@ -80,8 +89,10 @@ def _sub(sub: Any, name: str, help_text: str, description: str, epilog: str) -> 
     )
 
 
-def _build_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _Parser(
+def _build_parser(prog: str) -> Any:
+    from .cli_parser import HelpFormatter, Parser  # argparse: not for a flags-only report
+
+    parser = Parser(
         prog=prog,
         description="Report the wheel-variant properties this machine supports, and rank "
         "a package's variants on it.",
@@ -107,17 +118,8 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
             "report --lock gpu-node.lock.json",
         ),
     )
-    report.add_argument("--json", action="store_true", help="machine-readable output")
-    report.add_argument(
-        "--strict", action="store_true", help="exit 1 when any provider failed or timed out"
-    )
-    report.add_argument(
-        "--lock",
-        metavar="FILE",
-        help="also write the supported properties to a lock file, for detection elsewhere",
-    )
-    add_output_options(report)
-    add_detection_options(report)
+    for option in REPORT_OPTIONS:
+        option.add_to(report)
     report.set_defaults(handler=_cmd_report)
 
     record = _sub(
@@ -159,10 +161,14 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _add_match(sub: Any, prog: str) -> None:
+    from .cli_match import add_match_parser  # the selection machinery only for a parser of all
+
     add_match_parser(sub, _examples(prog, "match torch-2.8.0-variants.json", "match --json x.whl"))
 
 
 def _add_cache(sub: Any, prog: str) -> None:
+    from .cli_cache import add_cache_parser
+
     add_cache_parser(sub, _examples(prog, "cache dir", "cache clear"))
 
 
@@ -191,7 +197,7 @@ def _explain(detection: Detection) -> None:
             sys.stderr.write(f"--- {result.namespace} ({result.plugin}) ---\n{result.traceback}\n")
 
 
-def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_report(args: Args, out: TextIO) -> int:
     recorder = WarmRecorder.for_args(args, args.argv)
     system = recorder.system if recorder is not None else load_system(args.machine)
     detection = run_detection(args, system)
@@ -235,7 +241,7 @@ def new_directory(path: str, what: str) -> Path:
     return target
 
 
-def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_record(args: Args, out: TextIO) -> int:
     created = not Path(args.directory).exists()
     new_directory(args.directory, "record DIR")
     from .replay import RecordingSystem  # the recording machinery only for `record`
@@ -266,7 +272,7 @@ def _cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _cmd_new_provider(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_new_provider(args: Args, out: TextIO) -> int:
     from .scaffold import NewProviderError, install_hint, new_provider  # only for new-provider
 
     try:
@@ -296,12 +302,22 @@ def _prepare_streams(out: TextIO) -> None:
                 pass
 
 
+def _parse(prog: str, argv: List[str]) -> Args:
+    """The parsed command line: :func:`parse_flags` for a flags-only ``report``, else argparse."""
+    if argv[:1] == ["report"]:
+        flags = parse_flags(REPORT_OPTIONS, argv[1:])
+        if flags is not None:
+            return SimpleNamespace(command="report", handler=_cmd_report, **flags)
+    return _build_parser(prog).parse_args(argv)
+
+
 def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """Entry point; returns the exit code."""
     stream = sys.stdout if out is None else out
-    parser = _build_parser(prog_name())
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    prog = prog_name()
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(prog, given)
+    args.argv = given
     verbose = bool(getattr(args, "verbose", False))
     lazy_log.configure(verbose, format="%(name)s: %(message)s", stream=sys.stderr, force=True)
     _prepare_streams(stream)
@@ -310,7 +326,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
     try:
         code: int = args.handler(args, stream)
     except UsageError as exc:
-        sys.stderr.write(f"{parser.prog} {args.command}: error: {exc}\n")
+        sys.stderr.write(f"{prog} {args.command}: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
         return 130
@@ -318,7 +334,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> 
         if verbose:
             raise
         sys.stderr.write(
-            f"{parser.prog} {args.command}: error: {type(exc).__name__}: {exc} "
+            f"{prog} {args.command}: error: {type(exc).__name__}: {exc} "
             "(re-run with -v for the traceback)\n"
         )
         return 1

@@ -9,20 +9,20 @@ through a symbolic link — so the next run detects afresh.
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from .cache import CACHE_DIR_VAR, default_cache_dir
-from .cli_options import HelpFormatter, UsageError
+from .cli_options import Args, UsageError
+from .cli_parser import HelpFormatter
 
 __all__ = ["add_cache_parser", "clear_cache"]
 
 
-def add_cache_parser(subparsers: Any, epilog: str = "") -> argparse.ArgumentParser:
+def add_cache_parser(subparsers: Any, epilog: str = "") -> Any:
     """Add the ``cache`` sub-command to an ``argparse`` subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = subparsers.add_parser(
         "cache",
         help="show or clear the detection cache",
         description="Show where detection answers are cached, or delete them.",
@@ -76,7 +76,7 @@ def clear_cache(root: Path) -> int:
     return removed
 
 
-def _cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_cache(args: Args, out: TextIO) -> int:
     root = default_cache_dir(os.environ)
     if root is None:
         raise UsageError(f"no cache directory: set {CACHE_DIR_VAR} or HOME")

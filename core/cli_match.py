@@ -14,14 +14,13 @@ input.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, TextIO
 
 from .cli_options import (
-    HelpFormatter,
+    Args,
     UsageError,
     add_detection_options,
     add_output_options,
@@ -29,6 +28,7 @@ from .cli_options import (
     prog_name,
     run_detection,
 )
+from .cli_parser import HelpFormatter
 from .hints import match_hints
 from .term import Terminal
 
@@ -38,9 +38,9 @@ __all__ = ["MATCH_SCHEMA_VERSION", "add_match_parser", "run_match"]
 MATCH_SCHEMA_VERSION = 1
 
 
-def add_match_parser(subparsers: Any, epilog: str = "") -> argparse.ArgumentParser:
+def add_match_parser(subparsers: Any, epilog: str = "") -> Any:
     """Add the ``match`` sub-command to an ``argparse`` subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = subparsers.add_parser(
         "match",
         help="rank a package's variants on this machine and say why others do not fit",
         description="Which variant of a package would this machine get, and why? Lists the "
@@ -93,7 +93,7 @@ def _check_forbidden(items: Sequence[str], known: Sequence[str]) -> None:
             )
 
 
-def run_match(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
+def run_match(args: Args, out: Optional[TextIO] = None) -> int:
     """Run ``match`` for parsed *args*; returns the exit code (2: one line on stderr)."""
     try:
         return _match(args, sys.stdout if out is None else out)
@@ -102,7 +102,7 @@ def run_match(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         return 2
 
 
-def _match(args: argparse.Namespace, out: TextIO) -> int:
+def _match(args: Args, out: TextIO) -> int:
     from .selection import select
     from .variants_json import VariantsJsonError, load_variants_json
 

@@ -9,10 +9,19 @@ line, so each command does not have to know them all.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, List, Optional
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from .host import Host, UnknownNamespace, get_host
 from .lock import InvalidLock
@@ -25,17 +34,25 @@ if TYPE_CHECKING:
     from .system import System
 
 __all__ = [
+    "DETECTION_OPTIONS",
+    "OUTPUT_OPTIONS",
     "TIMEOUT_HELP",
-    "HelpFormatter",
+    "Args",
+    "Option",
     "UsageError",
     "add_detection_options",
     "add_output_options",
     "load_system",
     "namespaces",
+    "parse_flags",
     "prog_name",
     "run_detection",
     "timeout_seconds",
 ]
+
+#: A parsed command line: an ``argparse.Namespace``, or the same attributes
+#: from :func:`parse_flags` (argparse types every attribute as ``Any`` too).
+Args = Any
 
 
 def prog_name(argv0: Optional[str] = None) -> str:
@@ -57,102 +74,128 @@ TIMEOUT_HELP = (
 )
 
 
-def _terminal_columns() -> int:
-    """``shutil.get_terminal_size().columns``, without importing shutil (bz2, lzma, ...).
-
-    argparse builds a formatter for every argument it adds, and each one would
-    import shutil for this.  Same rule: ``COLUMNS`` when a positive number, else
-    the terminal on stdout, else 80.
-    """
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        stdout = sys.__stdout__
-        try:
-            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, except that an ``examples:`` epilog keeps its lines."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: Optional[int] = None,
-    ) -> None:
-        width = _terminal_columns() - 2 if width is None else width  # as argparse computes it
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("examples:"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
 def timeout_seconds(text: str) -> float:
     """``--timeout``: a finite number of seconds in the documented range."""
     try:
         return seconds(text, "--timeout", maximum=MAX_TIMEOUT)
     except InvalidSetting as exc:
+        from argparse import ArgumentTypeError  # parsing is argparse's once a value is bad
+
         # argparse prefixes "argument --timeout:"; keep the rest of the message.
-        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+        raise ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
 
 
 def namespaces(text: str) -> List[str]:
     """``--only a,b``: comma-separated namespaces (the option may be repeated)."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise argparse.ArgumentTypeError(f"expected namespaces separated by commas, not {text!r}")
+        from argparse import ArgumentTypeError
+
+        raise ArgumentTypeError(f"expected namespaces separated by commas, not {text!r}")
     return names
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """``-v`` and ``--color``, for every command that prints a report."""
-    parser.add_argument(
-        "-v",
-        "--verbose",
+class Option(NamedTuple):
+    """One command-line option, declared once: argparse adds it, :func:`parse_flags` reads it."""
+
+    flags: Tuple[str, ...]
+    help: str
+    #: ``store_true``, ``store`` (one value) or ``extend`` (values, repeatable).
+    action: str = "store"
+    metavar: Optional[str] = None
+    type: Optional[Callable[[str], Any]] = None
+    choices: Optional[Sequence[str]] = None
+    default: Any = None
+
+    @property
+    def dest(self) -> str:
+        """The attribute name argparse gives it: the first long flag, ``-`` as ``_``."""
+        longs = [f for f in self.flags if f.startswith("--")]
+        return (longs or list(self.flags))[0].lstrip("-").replace("-", "_")
+
+    def add_to(self, parser: Any) -> None:
+        """``parser.add_argument`` with this option's declaration."""
+        keywords: Dict[str, Any] = {"help": self.help, "action": self.action}
+        if self.action != "store_true":
+            keywords.update(metavar=self.metavar, type=self.type)
+            if self.choices is not None:
+                keywords.update(choices=self.choices, metavar=None)
+        if self.default is not None:
+            keywords["default"] = self.default
+        parser.add_argument(*self.flags, **keywords)
+
+
+#: ``-v`` and ``--color``, for every command that prints a report.
+OUTPUT_OPTIONS = (
+    Option(
+        ("-v", "--verbose"),
+        "the debug trail of every probe and tracebacks of failed providers, on stderr",
         action="store_true",
-        help="the debug trail of every probe and tracebacks of failed providers, on stderr",
-    )
-    parser.add_argument(
-        "--color",
+    ),
+    Option(
+        ("--color",),
+        "colour the statuses: auto (on a terminal, unless NO_COLOR is set), always, never",
         choices=COLOR_CHOICES,
         default="auto",
-        help="colour the statuses: auto (on a terminal, unless NO_COLOR is set), always, never",
-    )
+    ),
+)
 
-
-def add_detection_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that detects shares (report, match, ...)."""
-    parser.add_argument(
-        "--machine", metavar="DIR", help="replay a recorded machine instead of this one"
-    )
-    parser.add_argument(
-        "--only",
+#: The options every command that detects shares (report, match, ...).
+DETECTION_OPTIONS = (
+    Option(("--machine",), "replay a recorded machine instead of this one", metavar="DIR"),
+    Option(
+        ("--only",),
+        "run only these namespaces (comma-separated, repeatable)",
+        action="extend",
         metavar="NS[,NS]",
         type=namespaces,
-        action="extend",
-        help="run only these namespaces (comma-separated, repeatable)",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--refresh", action="store_true", help="re-detect and rewrite the cache")
-    parser.add_argument("--timeout", type=timeout_seconds, metavar="S", help=TIMEOUT_HELP)
-    parser.add_argument(
-        "--no-plugins", action="store_true", help="load no third-party provider plugin"
-    )
-    parser.add_argument(
-        "--use-lock",
-        metavar="FILE",
-        help="read supported properties from a lock file instead of the machine "
+    ),
+    Option(("--no-cache",), "neither read nor write the cache", action="store_true"),
+    Option(("--refresh",), "re-detect and rewrite the cache", action="store_true"),
+    Option(("--timeout",), TIMEOUT_HELP, metavar="S", type=timeout_seconds),
+    Option(("--no-plugins",), "load no third-party provider plugin", action="store_true"),
+    Option(
+        ("--use-lock",),
+        "read supported properties from a lock file instead of the machine "
         "(same as VARIANT_PROVIDERS_LOCK=FILE)",
-    )
+        metavar="FILE",
+    ),
+)
+
+
+def add_output_options(parser: Any) -> None:
+    """Add :data:`OUTPUT_OPTIONS` to an argparse parser."""
+    for option in OUTPUT_OPTIONS:
+        option.add_to(parser)
+
+
+def add_detection_options(parser: Any) -> None:
+    """Add :data:`DETECTION_OPTIONS` to an argparse parser."""
+    for option in DETECTION_OPTIONS:
+        option.add_to(parser)
+
+
+def parse_flags(options: Sequence[Option], argv: Sequence[str]) -> Optional[Dict[str, Any]]:
+    """What argparse would parse from *argv*, when *argv* holds only exact on/off flags.
+
+    The cold ``report --json --no-cache`` an installer runs needs no
+    argparse (its import and a parser of every command: ~5 ms of a ~60 ms
+    run).  For a command line made only of *options*' ``store_true`` flags,
+    spelled in full, argparse's answer is plain: each given flag ``True``,
+    every other option its default.  Anything else — a value, an
+    abbreviation, ``-h``, ``--``, a typo — returns ``None``, and argparse
+    parses it (and words its errors).
+    """
+    flags = {f: o for o in options if o.action == "store_true" for f in o.flags}
+    values: Dict[str, Any] = {
+        o.dest: False if o.action == "store_true" else o.default for o in options
+    }
+    for token in argv:
+        option = flags.get(token)
+        if option is None:
+            return None
+        values[option.dest] = True
+    return values
 
 
 def load_system(machine: Optional[str]) -> Optional[System]:
@@ -167,7 +210,7 @@ def load_system(machine: Optional[str]) -> Optional[System]:
         raise UsageError(f"--machine: {exc}") from None
 
 
-def run_detection(args: argparse.Namespace, system: Optional[System] = None) -> Detection:
+def run_detection(args: Args, system: Optional[System] = None) -> Detection:
     """Detect with the options of *args* (``--only``, ``--no-cache``, ...)."""
     if getattr(args, "use_lock", None) and getattr(args, "machine", None):
         raise UsageError(

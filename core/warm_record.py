@@ -16,12 +16,11 @@ the inputs its child was seen to read asked again (see
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .cache import (
     DetectionCache,
@@ -43,6 +42,9 @@ from .warm import (
     top_level_modules,
     watched_environ,
 )
+
+if TYPE_CHECKING:
+    from .cli_options import Args
 
 __all__ = ["KEEP_RECORDS", "ManifestSystem", "WarmRecorder"]
 
@@ -113,7 +115,7 @@ class ManifestSystem(LiveSystem):
         return super().native(facade)
 
 
-def _recordable(args: argparse.Namespace) -> bool:
+def _recordable(args: Args) -> bool:
     """Whether *args* ask for what a warm record can answer: the live machine, cached, JSON."""
     return (
         args.command == "report"
@@ -136,7 +138,7 @@ class WarmRecorder:
         self.system = ManifestSystem(timeout=timeout)
 
     @classmethod
-    def for_args(cls, args: argparse.Namespace, argv: Sequence[str]) -> Optional[WarmRecorder]:
+    def for_args(cls, args: Args, argv: Sequence[str]) -> Optional[WarmRecorder]:
         """A recorder for this run, or ``None`` when no record could answer it."""
         return cls(argv, args.timeout) if _recordable(args) else None
 

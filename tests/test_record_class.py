@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import field
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Tuple
 
 import pytest
 
@@ -156,3 +156,33 @@ def test_an_undocumented_record_is_documented_by_its_fields_without_inspect(
 
     assert Undocumented.__doc__ == "Undocumented(path, code)"
     assert Undocumented("p") == Undocumented("p", "")
+
+
+def test_fields_are_stored_as_the_standard_decorator_stores_them() -> None:
+    standard, ours = _both(frozen=True)
+
+    def described(cls: Any) -> List[Tuple[Any, ...]]:
+        return [
+            (f.name, f.type, f.default, f.default_factory, f.init, f.repr, f.hash, f.compare)
+            for f in dataclasses.fields(cls)
+        ]
+
+    assert described(standard) == described(ours)
+    for name in ("x", "label", "tags", "weight", "extra"):  # the class attributes left behind
+        assert getattr(standard, name, "absent") == getattr(ours, name, "absent"), name
+    instance = ours(1)
+    assert dataclasses.is_dataclass(ours) and dataclasses.is_dataclass(instance)
+
+
+def test_a_class_variable_is_not_a_field_and_an_init_var_is_refused() -> None:
+    @record_class.dataclass(frozen=True)
+    class Counted:
+        limit: ClassVar[int] = 3
+        name: str = "n"
+
+    assert [f.name for f in dataclasses.fields(Counted)] == ["name"] and Counted.limit == 3
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @record_class.dataclass
+        class Initialised:
+            seed: dataclasses.InitVar[int]
