@@ -29,11 +29,18 @@ import os
 import re
 import sys
 from importlib.machinery import PathFinder
-from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .rawfs import read_bytes
 
-__all__ = ["DistEntryPoints", "Unusual", "entry_points", "load", "parse_entry_points"]
+__all__ = [
+    "DistEntryPoints",
+    "Unusual",
+    "entry_points",
+    "entry_points_of",
+    "load",
+    "parse_entry_points",
+]
 
 #: Larger metadata files are refused as garbage (real ones are a few KiB).
 MAX_METADATA_BYTES = 1 << 20
@@ -91,7 +98,12 @@ def parse_entry_points(text: str, group: str) -> List[Tuple[str, str]]:
     Raises ``ValueError`` quoting the first line that is neither a section,
     a ``name = value`` pair, a comment nor blank.
     """
-    found: List[Tuple[str, str]] = []
+    return _parse_groups(text, (group,))[group]
+
+
+def _parse_groups(text: str, groups: Sequence[str]) -> Dict[str, List[Tuple[str, str]]]:
+    """:func:`parse_entry_points` for several groups in one reading."""
+    found: Dict[str, List[Tuple[str, str]]] = {group: [] for group in groups}
     section: Optional[str] = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -103,8 +115,8 @@ def parse_entry_points(text: str, group: str) -> List[Tuple[str, str]]:
         name, equals, value = line.partition("=")
         if not equals or not name.strip() or section is None:
             raise ValueError(f"line {number}: {raw[:200]!r} is not 'name = value' in a section")
-        if section == group:
-            found.append((name.strip(), value.strip()))
+        if section in found:
+            found[section].append((name.strip(), value.strip()))
     return found
 
 
@@ -133,23 +145,40 @@ def entry_points(group: str) -> List[DistEntryPoints]:
     ``error`` set, so one broken package never hides the others.  Raises
     :class:`Unusual` for a layout only ``importlib.metadata`` understands.
     """
-    found: List[DistEntryPoints] = []
+    return entry_points_of((group,))[group]
+
+
+def entry_points_of(groups: Sequence[str]) -> Dict[str, List[DistEntryPoints]]:
+    """:func:`entry_points` of each of *groups*, from one walk of ``sys.path``.
+
+    The host reads two groups (its own and the standard's); one walk lists
+    each directory and reads each ``entry_points.txt`` once for both.  A
+    broken distribution is an error row of every group.
+    """
+    found: Dict[str, List[DistEntryPoints]] = {group: [] for group in groups}
     for directory in _metadata_dirs():
         path = os.path.join(directory, "entry_points.txt")
+        pairs: Dict[str, List[Tuple[str, str]]] = {}
         try:
             text = read_bytes(path, MAX_METADATA_BYTES)
-            pairs = parse_entry_points(text.decode("utf-8"), group)
-            if not pairs:
+            pairs = _parse_groups(text.decode("utf-8"), groups)
+            if not any(pairs.values()):
                 continue
             name, version = _name_and_version(directory)
         except FileNotFoundError as exc:
             if exc.filename == path:
                 continue  # no entry points at all: most distributions
-            found.append(_broken(directory, exc))
+            broken = _broken(directory, exc)
         except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-            found.append(_broken(directory, exc))
+            broken = _broken(directory, exc)
         else:
-            found.append(DistEntryPoints(name, version, tuple(pairs)))
+            for group, entries in pairs.items():
+                if entries:
+                    found[group].append(DistEntryPoints(name, version, tuple(entries)))
+            continue
+        # An unreadable file is an error of every group; unreadable headers, of those it has.
+        for group in [g for g in groups if pairs.get(g)] if pairs else groups:
+            found[group].append(broken)
     return found
 
 

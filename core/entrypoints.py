@@ -24,13 +24,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import dist_info
 from .cache import read_private_json, write_private_json
 from .warm import sha256_hex
 
-__all__ = ["EntryPointRecord", "discover", "load"]
+__all__ = ["EntryPointRecord", "discover", "discover_groups", "load"]
 
 #: Importing an entry point's value (kept here too: it is part of this module's API).
 load = dist_info.load
@@ -68,11 +68,15 @@ def _path_state() -> List[Tuple[str, int]]:
     return state
 
 
-def _scan(group: str) -> List[EntryPointRecord]:
+def _scan(groups: Sequence[str]) -> Dict[str, List[EntryPointRecord]]:
     try:
-        found = dist_info.entry_points(group)
+        found = dist_info.entry_points_of(groups)
     except dist_info.Unusual:
-        return _scan_with_importlib(group)
+        return {group: _scan_with_importlib(group) for group in groups}
+    return {group: _records(dists) for group, dists in found.items()}
+
+
+def _records(found: List[dist_info.DistEntryPoints]) -> List[EntryPointRecord]:
     records: List[EntryPointRecord] = []
     for dist in found:
         if dist.error:
@@ -120,25 +124,42 @@ def _scan_with_importlib(group: str) -> List[EntryPointRecord]:
 
 def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
     """The entry points of *group*, from the remembered list when still valid."""
+    return discover_groups((group,), cache_dir)[group]
+
+
+def discover_groups(
+    groups: Sequence[str], cache_dir: Optional[Path]
+) -> Dict[str, List[EntryPointRecord]]:
+    """:func:`discover` of each of *groups*; the ones not remembered are read in one walk."""
     state = _path_state()
-    path = None
+    paths: Dict[str, Path] = {}
     if cache_dir is not None:
         digest = sha256_hex(json.dumps([p for p, _ in state]).encode())[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
-        path = cache_dir / f"entry-points-{group}-{digest}.json"
-    if path is not None:
+        paths = {g: cache_dir / f"entry-points-{g}-{digest}.json" for g in groups}
+    found: Dict[str, List[EntryPointRecord]] = {}
+    for group, path in paths.items():
         remembered = _remembered(path, group, state)
         if remembered is not None:
-            return remembered
-    records = _scan(group)
-    if path is not None:
-        doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
-        try:
-            write_private_json(path, doc)
-        except (OSError, ValueError):
-            return records
-        prune(path.parent, keep=path)
-    return records
+            found[group] = remembered
+    missing = [g for g in groups if g not in found]
+    if missing:
+        found.update(_scan(missing))
+    for group in missing:
+        if group in paths:
+            _remember(paths[group], group, state, found[group])
+    return {group: found[group] for group in groups}
+
+
+def _remember(
+    path: Path, group: str, state: List[Tuple[str, int]], records: List[EntryPointRecord]
+) -> None:
+    doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
+    try:
+        write_private_json(path, doc)
+    except (OSError, ValueError):
+        return
+    prune(path.parent, keep=path)
 
 
 def _remembered(

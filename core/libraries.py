@@ -10,9 +10,9 @@ methods take POSIX paths, so :func:`machine_path` writes ``C:\\Windows`` as
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
+from . import lazy_re
 from .record_class import dataclass
 
 if TYPE_CHECKING:  # the seam's type only; system.py re-exports these names
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the seam's type only; system.py re-exports these names
 __all__ = ["DRIVE_RE", "LibraryPlace", "find_libraries", "machine_path", "native_join"]
 
 #: A drive path, with or without the seam's leading slash (``C:\\``, ``/C:/``).
-DRIVE_RE = re.compile(r"/?[A-Za-z]:[\\/]")
+DRIVE_RE = lazy_re.compile(r"/?[A-Za-z]:[\\/]")
 
 
 def machine_path(native: str) -> str:

@@ -31,10 +31,10 @@ silently ignored.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
+from . import lazy_re
 from .model import FeatureConfig, is_valid_name, is_valid_value
 from .record_class import dataclass
 from .records import ProviderResult, Status, from_override
@@ -58,7 +58,7 @@ OVERRIDE_VAR = "VARIANT_PROVIDERS_OVERRIDE"
 OVERRIDE_FILE_VAR = "VARIANT_PROVIDERS_OVERRIDE_FILE"
 DISABLE_VAR = "VARIANT_PROVIDERS_DISABLE"
 
-_ITEM_RE = re.compile(r"\s*([^:\s]*)\s*::\s*([^:\s]*)\s*::(.*)")
+_ITEM_RE = lazy_re.compile(r"\s*([^:\s]*)\s*::\s*([^:\s]*)\s*::(.*)")
 
 
 class InvalidOverride(ValueError):

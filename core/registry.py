@@ -25,12 +25,13 @@ import pluggy
 
 from . import hookspecs, lazy_log
 from .cache import DetectionCache
-from .entrypoints import EntryPointRecord, discover
+from .entrypoints import EntryPointRecord, discover_groups
 from .policy import PLUGINS_VAR, plugin_policy
 from .provider import Provider
 from .providers import BUILTIN_PROVIDERS
 from .records import PluginFailure, Registered, current_traceback, one_line
 from .settings import InvalidSetting, check_names
+from .standard_plugins import GROUP as STANDARD_GROUP
 from .standard_plugins import StandardPlugins
 
 __all__ = ["EntryPointPlugins", "Registered", "Registry"]
@@ -150,8 +151,11 @@ class EntryPointPlugins:
         except InvalidSetting:
             store = None  # reported by detect(), which reads the same variable
         cache_dir = store.directory if store else None
-        found = discover(hookspecs.PROJECT_NAME, cache_dir)
-        standard = StandardPlugins.discover(cache_dir, allowed, denied, self.policy, self.origin)
+        groups = discover_groups((hookspecs.PROJECT_NAME, STANDARD_GROUP), cache_dir)
+        found = groups[hookspecs.PROJECT_NAME]
+        standard = StandardPlugins(
+            groups[STANDARD_GROUP], allowed, denied, self.policy, self.origin
+        )
         self.standard = standard
         try:
             check_names(

@@ -40,7 +40,6 @@ vocabulary and are cached and replayable.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -57,7 +56,7 @@ from typing import (
 
 from .cache import DetectionCache, entry_name
 from .dist_info import normalize
-from .entrypoints import EntryPointRecord, discover
+from .entrypoints import EntryPointRecord
 from .isolation import IsolatedRun
 from .observe import answers
 from .policy import PLUGINS_VAR
@@ -135,18 +134,6 @@ class StandardPlugins:
     def chosen_plugins(self) -> Set[str]:
         """The plugins ``namespace=plugin`` items name (besides ours), to check they exist."""
         return {p for p in self.choices.values() if p != BUILTIN_CHOICE}
-
-    @classmethod
-    def discover(
-        cls,
-        cache_dir: Optional[Path],
-        allowed: Optional[Set[str]],
-        denied: Set[str],
-        policy: Optional[str],
-        origin: str,
-    ) -> StandardPlugins:
-        """The installed ``variant_plugins`` entry points (metadata only, remembered list)."""
-        return cls(discover(GROUP, cache_dir), allowed, denied, policy, origin)
 
     def start(
         self,

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import textwrap
 from typing import List, Mapping, Optional, TextIO
 
+from . import lazy_re
 from .record_class import dataclass
 
 __all__ = ["COLOR_CHOICES", "Terminal"]
@@ -57,7 +57,7 @@ _STYLES = {
     "hint": "33",
 }
 
-_ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+_ANSI_RE = lazy_re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _encodes(stream: TextIO) -> bool:

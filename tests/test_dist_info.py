@@ -67,7 +67,7 @@ def test_first_copy_on_the_path_wins_and_a_broken_file_is_named(
     assert [d.distribution for d in found] == ["Demo.Plugin", "broken"]
     assert found[0].entries == (("demo", "new:P"),) and found[0].version == "2.0"
     assert "'this line has no equals'" in found[1].error
-    records = entrypoints._scan("g")
+    records = entrypoints._scan(["g"])["g"]
     assert records[0].name == "demo" and records[1].error.startswith("unreadable metadata")
 
 
@@ -105,7 +105,7 @@ def test_a_zip_on_the_path_hands_over_to_importlib_metadata(
     path_of.append(str(archive))
     with pytest.raises(dist_info.Unusual, match="not a directory"):
         dist_info.entry_points("g")
-    (record,) = entrypoints._scan("g")
+    (record,) = entrypoints._scan(["g"])["g"]
     assert (record.name, record.value, record.distribution) == ("z", "zipped:P", "zipped")
 
 
@@ -114,3 +114,20 @@ def test_entry_points_text_parses_sections_comments_and_spacing() -> None:
     assert dist_info.parse_entry_points(text, "g") == [("one", "m:o"), ("two", "m.sub:T.attr")]
     with pytest.raises(ValueError, match="line 1"):
         dist_info.parse_entry_points("orphan = m:o\n", "g")
+
+
+def test_two_groups_in_one_walk_read_as_each_group_alone(
+    tmp_path: Path, path_of: List[str]
+) -> None:
+    site = tmp_path / "site"
+    _dist(site, "both-1.0.dist-info", "both", "1.0", "[g]\na = m:A\n[h]\nb = m:B\n")
+    _dist(site, "only_h-1.0.dist-info", "only-h", "1.0", "[h]\nc = n:C\n")
+    _dist(site, "garbled-1.0.dist-info", "garbled", "1.0", "[g]\nno equals here\n")
+    headless = _dist(site, "headless-1.0.dist-info", "headless", "1.0", "[h]\nd = o:D\n")
+    (headless / "METADATA").write_text("Version: 1.0\n\n")  # no Name: an error of group h only
+    path_of.append(str(site))
+    both = dist_info.entry_points_of(["g", "h"])
+    assert both == {"g": dist_info.entry_points("g"), "h": dist_info.entry_points("h")}
+    assert [d.distribution for d in both["g"]] == ["both", "garbled"]
+    assert [d.distribution for d in both["h"]] == ["both", "garbled", headless.name, "only-h"]
+    assert both["h"][2].error and not both["h"][3].error

@@ -11,10 +11,10 @@ userspace needed), all through the machine seam.
 
 from __future__ import annotations
 
-import re
 from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from variant_providers import lazy_re
 from variant_providers.pci import PCI_DEVICES, read_pci_device
 from variant_providers.probe import list_optional, read_optional
 from variant_providers.record_class import dataclass
@@ -53,8 +53,8 @@ VISIBILITY_VARS = (
     "GPU_DEVICE_ORDINAL",
 )
 
-_SIMPLE_TEXT_RE = re.compile(r"[0-9A-Za-z.+_~-]{1,64}")
-_DECIMAL_RE = re.compile(r"[0-9]{1,20}")
+_SIMPLE_TEXT_RE = lazy_re.compile(r"[0-9A-Za-z.+_~-]{1,64}")
+_DECIMAL_RE = lazy_re.compile(r"[0-9]{1,20}")
 
 # unique_id is a full 64-bit value: at most 20 decimal digits.  Anything longer
 # is not a KFD value (and would cost time to convert), so it is ignored.
@@ -114,7 +114,7 @@ def decode_gfx_target_version(value: int) -> Optional[str]:
     return f"gfx{major}{minor:x}{step:x}"
 
 
-_OVERRIDE_RE = re.compile(r"\s*([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{1,2})\s*")
+_OVERRIDE_RE = lazy_re.compile(r"\s*([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{1,2})\s*")
 
 
 def decode_override(text: str) -> Optional[str]:

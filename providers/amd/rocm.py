@@ -14,6 +14,7 @@ import posixpath
 import re
 from typing import Dict, Iterator, Optional, Set, Tuple
 
+from variant_providers import lazy_re
 from variant_providers.probe import list_optional, read_optional
 from variant_providers.record_class import dataclass
 from variant_providers.system import System
@@ -34,14 +35,14 @@ HEADER_FILES = ("include/rocm-core/rocm_version.h", "include/rocm_version.h")
 
 # ``x.y[.z][-build]``; digit counts are bounded so that a garbage file of
 # digits is rejected instead of being converted.
-_VERSION_RE = re.compile(
+_VERSION_RE = lazy_re.compile(
     r"([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,6}))?(?:[-+~][0-9A-Za-z.~+_-]{0,64})?"
 )
-_DEFINE_RE = re.compile(
+_DEFINE_RE = lazy_re.compile(
     r"^[ \t]*#[ \t]*define[ \t]+ROCM_VERSION_(MAJOR|MINOR|PATCH)[ \t]+\(?([0-9]{1,6})\)?[ \t]*$",
     re.MULTILINE,
 )
-_VERSIONED_DIR_RE = re.compile(r"rocm-[0-9]{1,4}\.[0-9]{1,4}(?:\.[0-9]{1,6})?")
+_VERSIONED_DIR_RE = lazy_re.compile(r"rocm-[0-9]{1,4}\.[0-9]{1,4}(?:\.[0-9]{1,6})?")
 
 Version = Tuple[int, int, Optional[int]]
 

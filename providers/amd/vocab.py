@@ -5,9 +5,9 @@ Pure functions of strings and tuples; nothing here looks at the machine.
 
 from __future__ import annotations
 
-import re
 from typing import List, Sequence, Tuple
 
+from variant_providers import lazy_re
 from variant_providers.model import FeatureConfig
 
 from .tables import KNOWN_TARGETS, ROCM_VERSIONS
@@ -28,11 +28,11 @@ __all__ = [
 FORCE_GFX_ARCH = "AMD_VARIANT_PROVIDER_FORCE_GFX_ARCH"
 FORCE_ROCM_VERSION = "AMD_VARIANT_PROVIDER_FORCE_ROCM_VERSION"
 
-_FORCE_SPLIT_RE = re.compile(r"[,\s;]+")
+_FORCE_SPLIT_RE = lazy_re.compile(r"[,\s;]+")
 #: An LLVM AMDGPU processor name as ``gfx_arch`` spells it: ``gfx`` + major
 #: (1–2 digits) + minor and stepping (hex digits): gfx803, gfx90a, gfx1151.
-_GFX_TARGET_RE = re.compile(r"gfx[0-9]{1,2}[0-9a-f]{2}")
-_VERSION_PART_RE = re.compile(r"[0-9]{1,4}")
+_GFX_TARGET_RE = lazy_re.compile(r"gfx[0-9]{1,2}[0-9a-f]{2}")
+_VERSION_PART_RE = lazy_re.compile(r"[0-9]{1,4}")
 
 
 class ForceError(ValueError):

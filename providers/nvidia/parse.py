@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from variant_providers import lazy_re
+
 __all__ = [
     "SmiDevice",
     "cuda_from_int",
@@ -26,9 +28,9 @@ __all__ = [
 
 Version2 = Tuple[int, int]
 
-_DRIVER_RE = re.compile(r"\d{2,4}\.\d{1,3}(?:\.\d{1,3})?", re.ASCII)
-_CC_RE = re.compile(r"\s*(\d{1,2})\.(\d{1,2})\s*", re.ASCII)
-_CUDA_STR_RE = re.compile(r"\s*(\d{1,2})\.(\d{1,2})(?:\.\d+)?\s*", re.ASCII)
+_DRIVER_RE = lazy_re.compile(r"\d{2,4}\.\d{1,3}(?:\.\d{1,3})?", re.ASCII)
+_CC_RE = lazy_re.compile(r"\s*(\d{1,2})\.(\d{1,2})\s*", re.ASCII)
+_CUDA_STR_RE = lazy_re.compile(r"\s*(\d{1,2})\.(\d{1,2})(?:\.\d+)?\s*", re.ASCII)
 
 
 def cuda_from_int(value: object) -> Optional[Version2]:
@@ -173,8 +175,8 @@ def parse_smi_csv(text: str) -> Tuple[List[SmiDevice], List[str]]:
     return devices, notes
 
 
-_XML_CUDA_RE = re.compile(r"<cuda_version>\s*([^<]*?)\s*</cuda_version>")
-_XML_DRIVER_RE = re.compile(r"<driver_version>\s*([^<]*?)\s*</driver_version>")
+_XML_CUDA_RE = lazy_re.compile(r"<cuda_version>\s*([^<]*?)\s*</cuda_version>")
+_XML_DRIVER_RE = lazy_re.compile(r"<driver_version>\s*([^<]*?)\s*</driver_version>")
 
 
 def parse_smi_xml_cuda(text: str) -> Tuple[Optional[Version2], Optional[str]]:
@@ -188,7 +190,7 @@ def parse_smi_xml_cuda(text: str) -> Tuple[Optional[Version2], Optional[str]]:
     return cuda, driver
 
 
-_TEGRA_RE = re.compile(
+_TEGRA_RE = lazy_re.compile(
     r"#\s*R(\d{1,4})\s*\(release\),\s*REVISION:\s*(\d{1,4})\.(\d{1,4})", re.ASCII
 )
 

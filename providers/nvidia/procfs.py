@@ -13,6 +13,7 @@ import re
 from dataclasses import field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from variant_providers import lazy_re
 from variant_providers.probe import list_optional, read_optional
 from variant_providers.record_class import dataclass
 from variant_providers.system import System
@@ -23,7 +24,7 @@ from .windows import WindowsDriver, find_driver
 
 __all__ = ["Traces", "estimate", "fill_from_tables", "scan"]
 
-_DEV_NODE_RE = re.compile(r"nvidia[0-9]+", re.ASCII)
+_DEV_NODE_RE = lazy_re.compile(r"nvidia[0-9]+", re.ASCII)
 
 
 @dataclass
