@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import PurePosixPath
 from typing import Optional, Union
 
 __all__ = ["SafeTree", "write_atomic"]
@@ -115,7 +114,7 @@ class SafeTree:
         os.makedirs(self.root, mode=dir_mode, exist_ok=True)
 
     def _parts(self, relative: str) -> list[str]:
-        parts = [p for p in PurePosixPath(relative).parts if p not in ("", ".", "/")]
+        parts = [p for p in relative.split("/") if p not in ("", ".")]
         if not parts or ".." in parts:
             raise OSError(errno.EINVAL, "not a path inside the tree", relative)
         return parts

@@ -39,11 +39,10 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from . import __version__, lazy_log
-from .atomic import write_atomic
+from .atomic import PathArg, write_atomic
 from .cachedir import CACHE_DIR_VAR, CACHE_FORMAT, cache_root
 from .records import ProviderResult
 from .safefs import (
@@ -83,10 +82,9 @@ ERROR_TTL = 60.0
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 
-def default_cache_dir(environ: Mapping[str, str]) -> Optional[Path]:
+def default_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
     """The per-user cache directory, following each platform's convention."""
-    root = cache_root(environ)
-    return Path(root) if root else None
+    return cache_root(environ) or None
 
 
 def _ttl_from(environ: Mapping[str, str]) -> float:
@@ -111,8 +109,8 @@ def entry_name(name: str, group: str = "variant_providers") -> str:
 class DetectionCache:
     """Per-provider cache entries under one directory."""
 
-    def __init__(self, directory: Path, ttl: float = DEFAULT_TTL) -> None:
-        self.directory = directory
+    def __init__(self, directory: PathArg, ttl: float = DEFAULT_TTL) -> None:
+        self.directory = os.fspath(directory)
         self.ttl = ttl
 
     @classmethod
@@ -120,7 +118,7 @@ class DetectionCache:
         directory = default_cache_dir(environ)
         if directory is None:
             return None
-        return cls(directory / f"v{CACHE_FORMAT}", _ttl_from(environ))
+        return cls(os.path.join(directory, f"v{CACHE_FORMAT}"), _ttl_from(environ))
 
     @classmethod
     def for_detection(
@@ -143,7 +141,7 @@ class DetectionCache:
         A cache that can never be written is off, not a miss on every run.
         """
         try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except OSError:
             return False
         return os.access(self.directory, os.W_OK | os.X_OK)
@@ -249,8 +247,8 @@ class DetectionCache:
         ttl = ERROR_TTL if result.status in ("error", "timeout") else self.ttl
         self.save(namespace, key, {"env": dict(env_read), "result": result.to_dict()}, ttl)
 
-    def _path(self, namespace: str) -> Path:
-        return self.directory / f"{namespace}.json"
+    def _path(self, namespace: str) -> str:
+        return os.path.join(self.directory, f"{namespace}.json")
 
     def load(
         self, namespace: str, key: str, now: Optional[float] = None
@@ -282,7 +280,7 @@ class DetectionCache:
         return True
 
 
-def _trusted_dir(directory: Path) -> bool:
+def _trusted_dir(directory: str) -> bool:
     """Whether *directory* is ours alone; an untrusted one is reported once."""
     try:
         st = os.stat(directory)
@@ -295,13 +293,13 @@ def _trusted_dir(directory: Path) -> bool:
     return True
 
 
-def read_private_json(path: Path) -> Any:
+def read_private_json(path: PathArg) -> Any:
     """The JSON document in the private file *path*, or ``None``.
 
     ``None`` for a missing, unreadable, corrupt or untrusted file (the last
     reported once), or one in an untrusted directory.
     """
-    if not _trusted_dir(path.parent):
+    if not _trusted_dir(os.path.dirname(os.fspath(path)) or "."):
         return None
     try:
         return loads_json(read_bytes(path, MAX_ENTRY_BYTES, private=True))
@@ -312,14 +310,15 @@ def read_private_json(path: Path) -> Any:
     return None
 
 
-def write_private_json(path: Path, doc: Any) -> None:
+def write_private_json(path: PathArg, doc: Any) -> None:
     """Store *doc* in *path* atomically, readable by the current user only.
 
     Raises :class:`OSError` when the directory cannot be created or is not
     ours alone, ``ValueError`` when *doc* is not strict JSON.
     """
     data = dumps_json(doc, sort_keys=True).encode("utf-8")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not _trusted_dir(path.parent):
-        raise OSError(f"{path.parent} is not private to this user")
+    parent = os.path.dirname(os.fspath(path)) or "."
+    os.makedirs(parent, mode=0o700, exist_ok=True)  # parents as umask allows, as Path.mkdir
+    if not _trusted_dir(parent):
+        raise OSError(f"{parent} is not private to this user")
     write_atomic(path, data, mode=0o600)

@@ -15,8 +15,8 @@ line naming the option or variable, the bad value and what is accepted.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
@@ -44,6 +44,8 @@ from .trace import set_status_stream
 from .warm_record import WarmRecorder
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .host import Detection
 
 __all__ = [
@@ -227,6 +229,8 @@ def _why(exc: BaseException) -> str:
 
 def new_directory(path: str, what: str) -> Path:
     """*path* as an empty directory we may write into, or a :class:`UsageError`."""
+    from pathlib import Path  # only `record` creates a directory
+
     if not path.strip():
         raise UsageError(f"{what}: an empty path; give a new directory")
     target = Path(path)
@@ -242,7 +246,7 @@ def new_directory(path: str, what: str) -> Path:
 
 
 def _cmd_record(args: Args, out: TextIO) -> int:
-    created = not Path(args.directory).exists()
+    created = not os.path.exists(args.directory)
     new_directory(args.directory, "record DIR")
     from .replay import RecordingSystem  # the recording machinery only for `record`
 
@@ -251,7 +255,7 @@ def _cmd_record(args: Args, out: TextIO) -> int:
         detection = run_detection(args, recorder)
     except (InvalidSetting, UsageError) as exc:
         if created:  # leave nothing behind for a run that did not record
-            Path(args.directory).rmdir()
+            os.rmdir(args.directory)
         raise UsageError(str(exc)) from None
     reported = {
         "tool_version": __version__,

@@ -10,7 +10,6 @@ through a symbolic link — so the next run detects afresh.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, TextIO
 
 from .cache import CACHE_DIR_VAR, default_cache_dir
@@ -52,7 +51,7 @@ def _ours(name: str) -> bool:
     return name.endswith(".json") or name.startswith(".")
 
 
-def clear_cache(root: Path) -> int:
+def clear_cache(root: str | os.PathLike[str]) -> int:
     """Delete our files under *root*'s format directories; how many were deleted."""
     removed = 0
     try:

@@ -23,10 +23,10 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import dist_info
+from .atomic import PathArg
 from .cache import read_private_json, write_private_json
 from .warm import sha256_hex
 
@@ -122,21 +122,21 @@ def _scan_with_importlib(group: str) -> List[EntryPointRecord]:
     return records
 
 
-def discover(group: str, cache_dir: Optional[Path]) -> List[EntryPointRecord]:
+def discover(group: str, cache_dir: Optional[PathArg]) -> List[EntryPointRecord]:
     """The entry points of *group*, from the remembered list when still valid."""
     return discover_groups((group,), cache_dir)[group]
 
 
 def discover_groups(
-    groups: Sequence[str], cache_dir: Optional[Path]
+    groups: Sequence[str], cache_dir: Optional[PathArg]
 ) -> Dict[str, List[EntryPointRecord]]:
     """:func:`discover` of each of *groups*; the ones not remembered are read in one walk."""
     state = _path_state()
-    paths: Dict[str, Path] = {}
+    paths: Dict[str, str] = {}
     if cache_dir is not None:
         digest = sha256_hex(json.dumps([p for p, _ in state]).encode())[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
-        paths = {g: cache_dir / f"entry-points-{g}-{digest}.json" for g in groups}
+        paths = {g: os.path.join(cache_dir, f"entry-points-{g}-{digest}.json") for g in groups}
     found: Dict[str, List[EntryPointRecord]] = {}
     for group, path in paths.items():
         remembered = _remembered(path, group, state)
@@ -152,18 +152,18 @@ def discover_groups(
 
 
 def _remember(
-    path: Path, group: str, state: List[Tuple[str, int]], records: List[EntryPointRecord]
+    path: str, group: str, state: List[Tuple[str, int]], records: List[EntryPointRecord]
 ) -> None:
     doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
     try:
         write_private_json(path, doc)
     except (OSError, ValueError):
         return
-    prune(path.parent, keep=path)
+    prune(os.path.dirname(path), keep=path)
 
 
 def _remembered(
-    path: Path, group: str, state: List[Tuple[str, int]]
+    path: str, group: str, state: List[Tuple[str, int]]
 ) -> Optional[List[EntryPointRecord]]:
     """The stored list when it is ours, well-formed and still current."""
     doc = read_private_json(path)
@@ -187,8 +187,8 @@ LIST_MAX_AGE = 30 * 24 * 3600.0
 
 
 def prune(
-    directory: Path,
-    keep: Optional[Path] = None,
+    directory: PathArg,
+    keep: Optional[PathArg] = None,
     now: Optional[float] = None,
     *,
     prefix: str = "entry-points-",
@@ -203,6 +203,7 @@ def prune(
     were deleted.
     """
     now = time.time() if now is None else now
+    kept = os.path.basename(os.fspath(keep)) if keep is not None else None
     found = []
     try:
         with os.scandir(directory) as entries:
@@ -219,7 +220,7 @@ def prune(
     found.sort(reverse=True)
     removed = 0
     for index, (mtime, name) in enumerate(found):
-        if keep is not None and os.path.basename(name) == keep.name:
+        if os.path.basename(name) == kept:
             continue
         if index >= limit or now - mtime > LIST_MAX_AGE:
             try:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from . import __version__
@@ -91,13 +90,13 @@ def lock_document(detection: Detection) -> Dict[str, Any]:
     }
 
 
-def write_lock(detection: Detection, path: str | os.PathLike[str]) -> Path:
-    """Write *detection*'s supported properties to *path* (atomically).
+def write_lock(detection: Detection, path: str | os.PathLike[str]) -> str:
+    """Write *detection*'s supported properties to *path* (atomically); the path written.
 
     Refuses (``OSError``) to write through a symlink or to replace anything
     that is not a regular file; see :mod:`variant_providers.atomic`.
     """
-    target = Path(path)
+    target = os.fspath(path)
     text = dumps_json(lock_document(detection), indent=2) + "\n"
     write_atomic(target, text.encode("utf-8"))
     return target

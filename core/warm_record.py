@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .cache import (
@@ -175,10 +174,10 @@ class WarmRecorder:
             "code": code,
         }
         try:
-            write_private_json(Path(path), doc)
+            write_private_json(path, doc)
         except (OSError, TypeError, ValueError):
             return False
-        prune(Path(path).parent, keep=Path(path), prefix="warm-", limit=KEEP_RECORDS)
+        prune(os.path.dirname(path), keep=path, prefix="warm-", limit=KEEP_RECORDS)
         return True
 
     def _entries(self, detection: Detection) -> Optional[Dict[str, Dict[str, Any]]]:
@@ -191,7 +190,7 @@ class WarmRecorder:
         """
         if self.system.opaque or detection.cache_dir is None or detection.shadowed:
             return None
-        directory = Path(detection.cache_dir)
+        directory = detection.cache_dir
         names: Dict[str, Optional[ProviderResult]] = {
             f"{row.namespace}.json": row for row in detection.providers
         }
@@ -211,13 +210,13 @@ class WarmRecorder:
         for name, row in names.items():
             if row is not None and (row.status == "disabled" or row.plugin in third_party):
                 continue
-            entry = read_private_json(directory / name)
+            entry = read_private_json(os.path.join(directory, name))
             if row is not None and row.cache_age_s is None:
                 return None
             if not isinstance(entry, dict) or not isinstance(entry.get("created"), (int, float)):
                 return None
             entry["ttl"] = min(float(entry.get("ttl", 0)), self._ttl())
-            entries[str(directory / name)] = entry
+            entries[os.path.join(directory, name)] = entry
         if any(r.cache_age_s is None and r.status != "disabled" for r in detection.providers):
             return None
         return entries or None

@@ -141,11 +141,12 @@ def test_unwritable_cache_directory_disables_the_cache_quietly(
 
 
 def test_default_locations() -> None:
-    assert default_cache_dir({"VARIANT_PROVIDERS_CACHE_DIR": "/x"}) == Path("/x")
+    assert default_cache_dir({"VARIANT_PROVIDERS_CACHE_DIR": "/x"}) == "/x"
     if sys.platform.startswith("linux"):
-        assert default_cache_dir({"HOME": "/home/u"}) == Path("/home/u/.cache/variant-providers")
-        assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/c"}) == Path(
-            "/c/variant-providers"
+        assert default_cache_dir({"HOME": "/home/u"}) == "/home/u/.cache/variant-providers"
+        assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/c"}) == "/c/variant-providers"
+        assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "relative"}) == (
+            "/h/.cache/variant-providers"
         )
         assert default_cache_dir({}) is None
 

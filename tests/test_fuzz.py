@@ -323,7 +323,7 @@ ENTRY_SEED = json.dumps(
 def test_fuzz_cache_entry(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = DetectionCache(Path(tmp) / "v1")
-        _private(store.directory / "acme.json", data)
+        _private(Path(store.directory) / "acme.json", data)
         entry = store.load("acme", "k", now=1.0e10 + 1)
         assert entry is None or isinstance(entry, dict)
 
