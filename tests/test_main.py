@@ -1,0 +1,51 @@
+"""The command line's own process collects cycles rarely; an installer's process is untouched."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from typing import Any, Iterator, List, Tuple
+
+import pytest
+
+import variant_providers.cli
+from variant_providers import __main__ as entry
+
+
+@pytest.fixture
+def threshold() -> Iterator[Tuple[int, ...]]:
+    before = gc.get_threshold()
+    yield before
+    gc.set_threshold(*before)
+
+
+def test_a_command_line_run_raises_the_first_threshold_only(
+    monkeypatch: pytest.MonkeyPatch, threshold: Tuple[int, ...]
+) -> None:
+    seen: List[Tuple[int, ...]] = []
+
+    def main(*args: Any) -> int:
+        seen.append(gc.get_threshold())
+        return 0
+
+    monkeypatch.setattr(entry, "serve", lambda argv: None)  # no warm record answers
+    monkeypatch.setattr(variant_providers.cli, "main", main)
+    assert entry.run() == 0
+    assert seen == [(entry.GC_THRESHOLD, *threshold[1:])]
+
+
+def test_the_library_leaves_the_collector_as_the_caller_set_it() -> None:
+    code = (
+        "import gc\n"
+        "before = gc.get_threshold()\n"
+        "from variant_providers import detect\n"
+        "detect(cache=False)\n"
+        "from variant_providers.providers.x86_64 import Plugin\n"
+        "Plugin.get_supported_configs()\n"
+        "print(gc.get_threshold() == before)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout.strip() == "True"
