@@ -9,7 +9,6 @@ wider than the width in force.  Colour marks the statuses only.
 from __future__ import annotations
 
 import sys
-import textwrap
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from . import __version__
@@ -132,6 +131,8 @@ def pack(parts: Sequence[str], term: Terminal) -> List[str]:
         if current:
             lines.append(current)
         if len(part) > term.width:  # a long path: wrapped, never cut
+            import textwrap  # text output only
+
             *full, current = textwrap.wrap(part, term.width, break_on_hyphens=False) or [""]
             lines += full
         else:

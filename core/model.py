@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Tuple
 
+from .record_class import dataclass as record
+
 __all__ = [
     "ABI_DEPENDENCY_NAMESPACE",
     "LABEL_CHARS",
@@ -169,7 +171,7 @@ class VariantProperty:
         return f"{self.namespace} :: {self.feature} :: {self.value}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FeatureConfig:
     """One feature a provider supports, with its values most preferred first.
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import textwrap
 from typing import List, Mapping, Optional, TextIO
 
 from . import lazy_re
@@ -138,6 +137,8 @@ class Terminal:
         rest = indent if hanging is None else hanging
         if len(rest) > self.width // 2:  # a hanging indent that leaves no room
             rest = " " * min(4, self.width // 4)
+        import textwrap  # text output only: a --json report never wraps
+
         lines = textwrap.wrap(
             self.plain(text),
             width=self.width,
