@@ -23,12 +23,12 @@ import json
 import os
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import dist_info
 from .atomic import PathArg
 from .cache import read_private_json, write_private_json
-from .warm import sha256_hex
+from .warm import metadata_states, sha256_hex
 
 __all__ = ["EntryPointRecord", "discover", "discover_groups", "load"]
 
@@ -58,13 +58,16 @@ class EntryPointRecord(NamedTuple):
         }
 
 
-def _path_state() -> List[Tuple[str, int]]:
-    state = []
+def _path_state() -> List[Tuple[str, int, List[Any]]]:
+    """Each ``sys.path`` entry's status, and its distributions' (:func:`.warm.metadata_state`)."""
+    state: List[Tuple[str, int, List[Any]]] = []
     for entry in sys.path:
         try:
-            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+            mtime = os.stat(entry or ".").st_mtime_ns
         except OSError:
-            state.append((entry, -1))
+            state.append((entry, -1, []))
+            continue
+        state.append((entry, mtime, metadata_states(entry or ".")))
     return state
 
 
@@ -134,7 +137,7 @@ def discover_groups(
     state = _path_state()
     paths: Dict[str, str] = {}
     if cache_dir is not None:
-        digest = sha256_hex(json.dumps([p for p, _ in state]).encode())[:16]
+        digest = sha256_hex(json.dumps([entry for entry, _, _ in state]).encode())[:16]
         # One list per group too: the host reads two groups and neither may evict the other.
         paths = {g: os.path.join(cache_dir, f"entry-points-{g}-{digest}.json") for g in groups}
     found: Dict[str, List[EntryPointRecord]] = {}
@@ -152,7 +155,7 @@ def discover_groups(
 
 
 def _remember(
-    path: str, group: str, state: List[Tuple[str, int]], records: List[EntryPointRecord]
+    path: str, group: str, state: List[Tuple[str, int, List[Any]]], records: List[EntryPointRecord]
 ) -> None:
     doc = {"format": _FORMAT, "group": group, "paths": state, "entries": records}
     try:
@@ -163,7 +166,7 @@ def _remember(
 
 
 def _remembered(
-    path: str, group: str, state: List[Tuple[str, int]]
+    path: str, group: str, state: List[Tuple[str, int, List[Any]]]
 ) -> Optional[List[EntryPointRecord]]:
     """The stored list when it is ours, well-formed and still current."""
     doc = read_private_json(path)

@@ -26,8 +26,8 @@ This module re-checks the manifest with ``os`` calls only and prints the
 report; anything it does not recognise (no record, another user's file, a
 parse error, any input that differs) returns ``None`` and the caller falls
 through to the normal command line.  It imports nothing beyond ``os``,
-``sys``, ``time``, ``zlib``, the C half of ``json`` and the two small modules
-below, and must stay so.
+``sys``, ``time``, the C halves of ``json`` and of SHA-256, and the two small
+modules below, and must stay so.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import zlib
 
 from .cachedir import LOCATION_VARS, entry_dir
 from .rawfs import read_bytes, untrusted_reason
@@ -182,7 +181,10 @@ def record_path(environ: Mapping[str, str], argv: Sequence[str]) -> str | None:
     if directory is None:
         return None
     text = "\0".join([*argv, "", sys.executable, *sys.path])
-    return os.path.join(directory, f"warm-{zlib.crc32(text.encode('utf-8', 'replace')):08x}.json")
+    # SHA-256, not zlib.crc32: the warm run loads _sha256 anyway, and each
+    # extension module more is a shared library to map.
+    digest = sha256_hex(text.encode("utf-8", "replace"))[:16]
+    return os.path.join(directory, f"warm-{digest}.json")
 
 
 def watched_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -197,7 +199,8 @@ def watched_environ(environ: Mapping[str, str]) -> dict[str, str]:
 #: Names that matter in a ``sys.path`` folder besides the modules imported:
 #: startup hooks a later interpreter would run, and what registers plugins.
 _ALWAYS_WATCHED = ("sitecustomize", "usercustomize")
-_WATCHED_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth")
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+_WATCHED_SUFFIXES = (*_METADATA_SUFFIXES, ".egg-link", ".pth")
 
 
 def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
@@ -222,11 +225,35 @@ def path_entry_state(entry: str, modules: Sequence[str]) -> Any:
     watched = set(modules).union(_ALWAYS_WATCHED)
     state: list[Any] = []
     for name in sorted(names):
-        if name.lower().endswith(_WATCHED_SUFFIXES):
+        if name.lower().endswith(_METADATA_SUFFIXES):
+            state.append(metadata_state(folder, name))
+        elif name.lower().endswith(_WATCHED_SUFFIXES):
             state.append([name, stat_of(os.path.join(folder, name))])
         elif name.partition(".")[0] in watched:
             state.append(name)  # there or not: a module's own version shows in the metadata
     return state
+
+
+def metadata_states(folder: str) -> list[Any]:
+    """:func:`metadata_state` of every distribution metadata folder in *folder*, by name."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [
+        metadata_state(folder, n) for n in sorted(names) if n.lower().endswith(_METADATA_SUFFIXES)
+    ]
+
+
+def metadata_state(folder: str, name: str) -> list[Any]:
+    """The status of the metadata folder *name* in *folder*, and of its ``entry_points.txt``.
+
+    Installing, removing or reinstalling a distribution makes or deletes the
+    folder; ``setup.py egg_info`` (an old-style editable install) rewrites
+    ``entry_points.txt`` in place, which the folder's own status does not show.
+    """
+    path = os.path.join(folder, name)
+    return [name, stat_of(path), stat_of(os.path.join(path, "entry_points.txt"))]
 
 
 def top_level_modules() -> list[str]:
@@ -245,14 +272,22 @@ def stat_of(path: str) -> list[int] | None:
 
 def sha256_hex(data: bytes) -> str:
     """SHA-256 without ``hashlib``: its OpenSSL import costs more than a warm run."""
-    # The built-in modules (3.12+, then older), hashlib only where neither is built.
-    for name in ("_sha2", "_sha256", "hashlib"):
-        try:
-            module: Any = __import__(name)
-        except ImportError:
-            continue
-        return str(module.sha256(data).hexdigest())
-    raise OSError("no SHA-256 implementation")
+    if not _SHA256:
+        # The built-in modules (3.12+, then older), hashlib only where neither is built.
+        # Looked up once: a module that is not there is searched for on all of sys.path.
+        for name in ("_sha2", "_sha256", "hashlib"):
+            try:
+                _SHA256.append(__import__(name).sha256)
+                break
+            except ImportError:
+                continue
+        else:
+            raise OSError("no SHA-256 implementation")
+    return str(_SHA256[0](data).hexdigest())
+
+
+#: The SHA-256 constructor :func:`sha256_hex` found.
+_SHA256: list[Any] = []
 
 
 class Facts:

@@ -36,6 +36,23 @@ def test_installing_and_removing_a_plugin_is_noticed(
     assert "acme" not in names(cache)
 
 
+def test_an_entry_points_file_rewritten_in_place_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``setup.py egg_info`` rewrites entry_points.txt inside an existing folder:
+    # neither the site folder nor the metadata folder changes its status.
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    write_distribution(site, "late_vp", "[console_scripts]\nlate = late_mod:main\n", {})
+    monkeypatch.syspath_prepend(str(site))
+    assert "late" not in names(cache)
+    folder = site / "late_vp-1.0.dist-info"
+    site_before, folder_before = site.stat(), folder.stat()
+    (folder / "entry_points.txt").write_text("[variant_providers]\nlate = late_mod:plugin\n")
+    os.utime(folder, ns=(folder_before.st_atime_ns, folder_before.st_mtime_ns))
+    os.utime(site, ns=(site_before.st_atime_ns, site_before.st_mtime_ns))
+    assert "late" in names(cache)
+
+
 def test_a_corrupt_list_is_rebuilt(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     discover(GROUP, cache)
