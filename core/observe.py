@@ -10,7 +10,7 @@ inputs it saw:
   (``os.listdir`` / ``os.scandir``), paths whose existence it checked
   (``os.stat``, ``os.lstat``, ``os.access`` — wrapped here, they raise no
   audit event), links it read (``os.readlink``, likewise) and environment
-  variables it read (``os.environ`` reads);
+  variables it read (``os.environ`` and ``os.environb`` reads);
 * programs it tried to start that are not installed (``subprocess`` found
   nothing on ``PATH``: the answer holds until one appears there).
 
@@ -18,9 +18,11 @@ Anything whose result cannot be asked again cheaply and exactly makes the
 answer **opaque** (never cached), with the reason: a program that does
 start, a native library (``ctypes``) or a C extension outside the standard
 library (C code reads what it likes, unseen), a device opened, the network,
-``mmap``, iterating the whole environment, or more inputs than
-:data:`MAX_OBSERVED`.  The standard library's own files are not inputs: the
-interpreter is part of every cache key.
+``mmap``, iterating the whole environment, a machine fact the interpreter
+asks the kernel for without a file (:data:`_OPAQUE_CALLS`: the CPU count, a
+file system's size, the load), or more inputs than :data:`MAX_OBSERVED`.
+The standard library's own files are not inputs: the interpreter is part of
+every cache key.
 
 The parent recomputes each input through the :class:`~variant_providers.system.System`
 seam (see :mod:`variant_providers.standard_plugins`), so the cache entry, and
@@ -64,6 +66,16 @@ _OPAQUE_EVENTS = {
 }
 
 
+#: ``os`` functions whose answers come from the kernel without a file to read again.
+_OPAQUE_CALLS = {
+    "cpu_count": "asks the CPU count",
+    "process_cpu_count": "asks the CPU count",
+    "sched_getaffinity": "asks the CPU affinity",
+    "sysconf": "asks sysconf",
+    "statvfs": "asks a file system's size",
+    "getloadavg": "asks the load average",
+}
+
 #: Folders holding installed packages, even inside the standard library's folder.
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
 
@@ -99,6 +111,8 @@ class Observer:
         sys.addaudithook(self._audit)
         for name in ("stat", "lstat", "access", "readlink"):
             self._wrap_path_function(name)
+        for name, why in _OPAQUE_CALLS.items():
+            self._wrap_opaque_call(name, why)
         self._track_environ()
         self._active = True
 
@@ -252,6 +266,20 @@ class Observer:
         setattr(os, name, watched)
         self._restore.append(lambda: setattr(os, name, original))
 
+    def _wrap_opaque_call(self, name: str, why: str) -> None:
+        original = getattr(os, name, None)
+        if original is None:
+            return
+        observer = self
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            if observer._active and not observer._busy:
+                observer._make_opaque(why)
+            return original(*args, **kwargs)
+
+        setattr(os, name, watched)
+        self._restore.append(lambda: setattr(os, name, original))
+
     def _environ_get(self, name: str) -> Optional[str]:
         # The mapping's own storage: reading it here is not the plugin reading a variable.
         value = os.environ._data.get(os.environ.encodekey(name))  # type: ignore[attr-defined]
@@ -275,6 +303,29 @@ class Observer:
 
         environ.__class__ = Watched
         self._restore.append(lambda: setattr(environ, "__class__", base))
+        environb = getattr(os, "environb", None)  # POSIX: the same variables, as bytes
+        if environb is not None:
+            self._track_environb(environb)
+
+    def _track_environb(self, environb: Any) -> None:
+        base = type(environb)
+        observer = self
+
+        class WatchedBytes(base):  # type: ignore[valid-type,misc]
+            def __getitem__(self, key: bytes) -> bytes:
+                if observer._active and not observer._busy and isinstance(key, bytes):
+                    name = os.fsdecode(key)
+                    observer.env.setdefault(name, observer._environ_get(name))
+                value: bytes = base.__getitem__(self, key)
+                return value
+
+            def __iter__(self) -> Any:
+                if observer._active and not observer._busy:
+                    observer._make_opaque("reads the whole environment")
+                return base.__iter__(self)
+
+        environb.__class__ = WatchedBytes
+        self._restore.append(lambda: setattr(environb, "__class__", base))
 
 
 # -- the parent's half: asking the same questions again through the System seam ------------

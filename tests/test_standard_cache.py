@@ -97,23 +97,26 @@ def test_the_answer_is_reused_until_one_input_it_read_changes(
     extra = len(os.listdir({str(data)!r}))
     mark = "m" if os.path.exists({str(marker)!r}) else "n"
     driver = os.readlink({str(link)!r})[-1]
-    return text + str(extra) + mark + os.environ.get("VP_TEST_TIER", "t") + driver
+    raw = os.environb.get(b"VP_TEST_RAW", b"r").decode() if os.name != "nt" else "r"
+    return text + str(extra) + mark + os.environ.get("VP_TEST_TIER", "t") + driver + raw
 """
     plugin = Installed(cache_env, "reads_hw", body)
     first = _detect(plugin, monkeypatch)
-    assert _value(first, "reads_hw") == ["reads_hw :: value :: g11nta"]
+    assert _value(first, "reads_hw") == ["reads_hw :: value :: g11ntar"]
     second = _detect(plugin, monkeypatch)
     assert second["reads_hw"].cache_age_s is not None and plugin.runs() == 1
     assert _value(second, "reads_hw") == _value(first, "reads_hw")
 
     changes: List[Tuple[Callable[[], object], str]] = [
-        (lambda: (data / "gen").write_text("g2\n"), "g21nta"),  # a file it read
-        (lambda: (data / "new").write_text(""), "g22nta"),  # a folder it listed
-        (lambda: marker.write_text(""), "g22mta"),  # a path it checked
-        (lambda: monkeypatch.setenv("VP_TEST_TIER", "x"), "g22mxa"),  # a variable it read
-        (lambda: _append(plugin.site / "reads_hw.py", "\n# 1.1\n"), "g22mxa"),  # its own code
-        (lambda: _relink(link, "drv_b"), "g22mxb"),  # a link it read
+        (lambda: (data / "gen").write_text("g2\n"), "g21ntar"),  # a file it read
+        (lambda: (data / "new").write_text(""), "g22ntar"),  # a folder it listed
+        (lambda: marker.write_text(""), "g22mtar"),  # a path it checked
+        (lambda: monkeypatch.setenv("VP_TEST_TIER", "x"), "g22mxar"),  # a variable it read
+        (lambda: _append(plugin.site / "reads_hw.py", "\n# 1.1\n"), "g22mxar"),  # its own code
+        (lambda: _relink(link, "drv_b"), "g22mxbr"),  # a link it read
     ]
+    if os.name != "nt":  # a variable it read as bytes
+        changes.append((lambda: monkeypatch.setenv("VP_TEST_RAW", "s"), "g22mxbs"))
     for runs, (change, value) in enumerate(changes, start=2):
         change()
         again = _detect(plugin, monkeypatch)
@@ -143,8 +146,10 @@ def _append(path: Path, text: str) -> None:
         "    return 'e' if dict(os.environ) else 'none'",
         # a native library
         "    import ctypes, ctypes.util\n    ctypes.CDLL(None)\n    return 'c'",
+        # a machine fact with no file behind it
+        "    return 'many' if (os.cpu_count() or 1) > 1 else 'one'",
     ],
-    ids=["runs-a-program", "whole-environment", "native-library"],
+    ids=["runs-a-program", "whole-environment", "native-library", "cpu-count"],
 )
 def test_an_answer_whose_inputs_cannot_be_asked_again_is_never_cached(
     cache_env: Path, monkeypatch: pytest.MonkeyPatch, body: str
