@@ -286,14 +286,22 @@ class Observer:
         return None if value is None else os.environ.decodevalue(value)
 
     def _track_environ(self) -> None:
-        environ = os.environ
+        self._watch(os.environ, lambda key: key if isinstance(key, str) else None)
+        environb = getattr(os, "environb", None)  # POSIX: the same variables, as bytes
+        if environb is not None:
+            self._watch(environb, lambda key: os.fsdecode(key) if isinstance(key, bytes) else None)
+
+    def _watch(self, environ: Any, name_of: Callable[[Any], Optional[str]]) -> None:
+        """Note each variable read through the mapping *environ*; reading all of it is opaque."""
         base = type(environ)
         observer = self
 
         class Watched(base):  # type: ignore[valid-type,misc]
-            def __getitem__(self, key: str) -> str:
+            def __getitem__(self, key: Any) -> Any:
                 if observer._active and not observer._busy:
-                    observer.env.setdefault(key, observer._environ_get(key))
+                    name = name_of(key)
+                    if name is not None:
+                        observer.env.setdefault(name, observer._environ_get(name))
                 return base.__getitem__(self, key)
 
             def __iter__(self) -> Any:
@@ -303,29 +311,6 @@ class Observer:
 
         environ.__class__ = Watched
         self._restore.append(lambda: setattr(environ, "__class__", base))
-        environb = getattr(os, "environb", None)  # POSIX: the same variables, as bytes
-        if environb is not None:
-            self._track_environb(environb)
-
-    def _track_environb(self, environb: Any) -> None:
-        base = type(environb)
-        observer = self
-
-        class WatchedBytes(base):  # type: ignore[valid-type,misc]
-            def __getitem__(self, key: bytes) -> bytes:
-                if observer._active and not observer._busy and isinstance(key, bytes):
-                    name = os.fsdecode(key)
-                    observer.env.setdefault(name, observer._environ_get(name))
-                value: bytes = base.__getitem__(self, key)
-                return value
-
-            def __iter__(self) -> Any:
-                if observer._active and not observer._busy:
-                    observer._make_opaque("reads the whole environment")
-                return base.__iter__(self)
-
-        environb.__class__ = WatchedBytes
-        self._restore.append(lambda: setattr(environb, "__class__", base))
 
 
 # -- the parent's half: asking the same questions again through the System seam ------------
