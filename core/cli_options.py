@@ -179,8 +179,8 @@ def parse_flags(options: Sequence[Option], argv: Sequence[str]) -> Optional[Dict
     """What argparse would parse from *argv*, when *argv* holds only exact on/off flags.
 
     The cold ``report --json --no-cache`` an installer runs needs no
-    argparse (its import and a parser of every command: ~5 ms of a ~60 ms
-    run).  For a command line made only of *options*' ``store_true`` flags,
+    argparse (its import and a parser of every command cost about a tenth
+    of that run).  For a command line made only of *options*' ``store_true`` flags,
     spelled in full, argparse's answer is plain: each given flag ``True``,
     every other option its default.  Anything else — a value, an
     abbreviation, ``-h``, ``--``, a typo — returns ``None``, and argparse
