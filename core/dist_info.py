@@ -76,15 +76,12 @@ def _metadata_dirs() -> Iterator[str]:
     for entry in sys.path:
         root = entry or "."
         try:
-            with os.scandir(root) as listing:
-                names = sorted(e.name for e in listing)
+            names = sorted(n for n in os.listdir(root) if n.lower().endswith(_SUFFIXES))
         except NotADirectoryError:
             raise Unusual(f"sys.path entry {entry!r} is not a directory") from None
         except OSError:
             continue  # missing or unreadable: importlib.metadata skips it too
         for name in names:
-            if not name.lower().endswith(_SUFFIXES):
-                continue
             key = normalize(name.rpartition(".")[0].split("-", 1)[0])
             if key in seen:
                 continue  # an older copy further down sys.path is shadowed

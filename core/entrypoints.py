@@ -134,7 +134,8 @@ def discover_groups(
     groups: Sequence[str], cache_dir: Optional[PathArg]
 ) -> Dict[str, List[EntryPointRecord]]:
     """:func:`discover` of each of *groups*; the ones not remembered are read in one walk."""
-    state = _path_state()
+    # Taken before the walk: a change during it leaves a list that no longer matches.
+    state = _path_state() if cache_dir is not None else []
     paths: Dict[str, str] = {}
     if cache_dir is not None:
         digest = sha256_hex(json.dumps([entry for entry, _, _ in state]).encode())[:16]
