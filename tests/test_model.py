@@ -133,3 +133,40 @@ def test_feature_config_accepts_every_valid_config(name: str, vals: list[str], m
     cfg = FeatureConfig(name, vals, multi)
     assert list(cfg.values) == vals
     assert cfg.multi_value is multi
+
+
+def test_a_property_behaves_as_the_frozen_ordered_dataclass_it_replaces() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    @dataclasses.dataclass(frozen=True, order=True)
+    class Standard:
+        namespace: str
+        feature: str
+        value: str
+
+    texts = ["x86_64 :: level :: v3", "x86_64 :: level :: v2", "nvidia :: sm_arch :: 90_real"]
+    ours = [VariantProperty.parse(t) for t in texts]
+    theirs = [Standard(p.namespace, p.feature, p.value) for p in ours]
+    assert [repr(p) for p in ours] == [
+        "VariantProperty" + repr(s).partition("Standard")[2] for s in theirs
+    ]
+    for a, sa in zip(ours, theirs):
+        for b, sb in zip(ours, theirs):
+            assert (a == b, a < b, a <= b, a > b, a >= b) == (
+                sa == sb,
+                sa < sb,
+                sa <= sb,
+                sa > sb,
+                sa >= sb,
+            )
+        assert hash(a) == hash(sa)
+        assert a != (a.namespace, a.feature, a.value) and a.__lt__("x") is NotImplemented
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            a.value = "v4"  # type: ignore[misc]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            del a.value
+        assert copy.copy(a) == a == pickle.loads(pickle.dumps(a))
+        assert str(copy.deepcopy(a)) == str(a)
+    assert VariantProperty.__match_args__ == ("namespace", "feature", "value")
