@@ -13,9 +13,10 @@ fields.
 It supports what the records use — ``frozen``, ``order``, field defaults
 and ``default_factory``, ``init``/``repr``/``compare``/``hash`` flags,
 ``__post_init__``, methods the class defines itself — with the standard
-decorator's semantics.  Instances are a little slower to build, so classes
-made in bulk (:class:`~variant_providers.model.VariantProperty` in the
-matcher) keep the standard decorator.  Type checkers see the standard one.
+decorator's semantics.  Instances are a little slower to build, so the
+class made in bulk, :class:`~variant_providers.model.VariantProperty`, has
+its methods written out, and the matcher's own records keep the standard
+decorator.  Type checkers see the standard one.
 """
 
 from __future__ import annotations
