@@ -16,10 +16,10 @@ that says so.  Every timeout message names the limit in force.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any, Sequence
 
 from .children import ABANDONED
+from .record_class import replace
 from .system import (
     DEFAULT_TIMEOUT,
     CommandResult,

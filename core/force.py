@@ -21,13 +21,12 @@ own ``VARIANT_PROVIDERS_OVERRIDE`` (:mod:`variant_providers.overrides`):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
 from .model import FeatureConfig
 from .overrides import InvalidOverride
 from .provider import EVERY_FEATURE
-from .record_class import dataclass
+from .record_class import dataclass, replace
 from .records import ProviderResult, from_override
 
 if TYPE_CHECKING:

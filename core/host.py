@@ -18,7 +18,6 @@ registry's job (:mod:`~variant_providers.registry`).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .cache import DetectionCache
@@ -31,6 +30,7 @@ from .overrides import Overrides, read_overrides
 from .plan import Plan, UnknownNamespace, is_live
 from .policy import PLUGINS_VAR
 from .provider import Provider
+from .record_class import replace
 from .records import Detection, PluginFailure, ProviderResult, Registered
 from .registry import EntryPointPlugins, Registry
 from .runner import run_provider, run_tracked

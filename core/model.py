@@ -19,10 +19,10 @@ property copied from its output or from a hand-edited file still parses);
 from __future__ import annotations
 
 import re
-from dataclasses import FrozenInstanceError, field
 from typing import TYPE_CHECKING, Callable, Iterable, Tuple
 
 from .record_class import dataclass as record
+from .record_class import field, frozen_error
 
 if TYPE_CHECKING:
     # Type checkers see VariantProperty as the frozen dataclass it behaves as.
@@ -186,10 +186,10 @@ class VariantProperty:
         return NotImplemented
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise frozen_error(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+        raise frozen_error(f"cannot delete field {name!r}")
 
     def _quoted(self) -> str:
         return repr(f"{self.namespace} :: {self.feature} :: {self.value}")

@@ -31,12 +31,11 @@ silently ignored.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from . import lazy_re
 from .model import FeatureConfig, is_valid_name, is_valid_value
-from .record_class import dataclass
+from .record_class import dataclass, replace
 from .records import ProviderResult, Status, from_override
 
 if TYPE_CHECKING:

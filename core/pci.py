@@ -21,10 +21,9 @@ cannot be read is skipped and noted in :attr:`PciScan.errors`, never raised.
 from __future__ import annotations
 
 import errno
-from dataclasses import field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .record_class import dataclass
+from .record_class import dataclass, field
 from .system import System
 
 __all__ = [

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .entrypoints import EntryPointRecord
 from .model import VariantProperty
-from .record_class import dataclass
+from .record_class import dataclass, field
 from .standard_plugins import StandardRuns
 from .system import DEFAULT_TIMEOUT, timeout_from
 from .variants_file import Provider, VariantsFile

@@ -7,7 +7,6 @@ These records are what plugins hand to the host through the
 from __future__ import annotations
 
 import importlib
-from dataclasses import field
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -22,7 +21,7 @@ from typing import (
 )
 
 from .model import FeatureConfig
-from .record_class import dataclass
+from .record_class import dataclass, field
 
 if TYPE_CHECKING:
     from .system import System

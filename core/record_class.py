@@ -1,14 +1,20 @@
-"""``@dataclass`` for the records a detection builds, without generating code at import.
+"""``@dataclass`` for the records a detection builds, without the ``dataclasses`` module.
 
 The standard decorator writes each class's ``__init__``, ``__repr__``,
 ``__eq__``, ``__hash__`` and, for a frozen class, ``__setattr__`` and
 ``__delattr__`` as source text and compiles it: about half a millisecond a
-class, and a cold ``report`` defines some forty of them — a fifth of its
-whole run.  This decorator collects the fields as the standard one stores
-them (real :class:`dataclasses.Field` objects, so :func:`dataclasses.fields`,
-:func:`dataclasses.replace` and :func:`dataclasses.asdict` work as usual)
-and gives the class the same methods as plain functions reading those
-fields.
+class, and a cold ``report`` defines some forty of them.  Importing
+:mod:`dataclasses` also imports :mod:`inspect` (with ``ast``, ``dis`` and
+``tokenize``): a quarter of a warm ``detect()`` in a fresh interpreter,
+which rebuilds its records and needs nothing else of it.
+
+So this module has its own :func:`field`, :func:`fields` and
+:func:`replace`, and gives each class the same methods as plain functions
+reading its fields.  Code that asks :mod:`dataclasses` about a record still
+gets the standard answer: ``__dataclass_fields__`` is built, with real
+:class:`dataclasses.Field` objects, the first time something reads it
+(:func:`dataclasses.fields`, :func:`dataclasses.replace`,
+:func:`dataclasses.asdict`, pytest's comparisons).
 
 It supports what the records use — ``frozen``, ``order``, field defaults
 and ``default_factory``, ``init``/``repr``/``compare``/``hash`` flags,
@@ -16,22 +22,157 @@ and ``default_factory``, ``init``/``repr``/``compare``/``hash`` flags,
 decorator's semantics.  Instances are a little slower to build, so the
 class made in bulk, :class:`~variant_providers.model.VariantProperty`, has
 its methods written out, and the matcher's own records keep the standard
-decorator.  Type checkers see the standard one.
+decorator.  Type checkers see the standard decorator and functions.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Optional, Tuple, TypeVar
 
-__all__ = ["dataclass"]
+__all__ = ["MISSING", "dataclass", "field", "fields", "frozen_error", "replace"]
 
 _T = TypeVar("_T")
-_MISSING: Any = dataclasses.MISSING
-#: Where the standard decorator keeps a class's fields, and the mark of a real field.
+
+
+class _Missing:
+    """No default (the role of ``dataclasses.MISSING``)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+_MISSING: Any = _Missing()
+#: Where a record class keeps its fields, and where the standard decorator keeps them.
+_RECORD_FIELDS = "__record_fields__"
 _FIELDS = "__dataclass_fields__"
-_FIELD: Any = dataclasses._FIELD  # type: ignore[attr-defined]
+
+
+class _Field:
+    """One record field: the attributes of :class:`dataclasses.Field` that records use."""
+
+    __slots__ = (
+        *("compare", "default", "default_factory", "hash", "init"),
+        *("metadata", "name", "repr", "type"),
+    )
+
+    def __init__(
+        self,
+        *,
+        default: Any,
+        default_factory: Any,
+        init: bool,
+        repr: bool,
+        hash: Optional[bool],
+        compare: bool,
+        metadata: Any,
+    ) -> None:
+        if default is not _MISSING and default_factory is not _MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        self.name = ""
+        self.type: Any = None
+        self.default = default
+        self.default_factory = default_factory
+        self.init = init
+        self.repr = repr
+        self.hash = hash
+        self.compare = compare
+        self.metadata = metadata
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r})"
+
+
+def _field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Any = _MISSING,
+    init: bool = True,
+    repr: bool = True,
+    hash: Optional[bool] = None,
+    compare: bool = True,
+    metadata: Any = None,
+) -> Any:
+    """``dataclasses.field`` for records."""
+    return _Field(
+        default=default,
+        default_factory=default_factory,
+        init=init,
+        repr=repr,
+        hash=hash,
+        compare=compare,
+        metadata=metadata,
+    )
+
+
+def _fields(record: Any) -> Tuple[_Field, ...]:
+    """``dataclasses.fields`` for records: a record class's or instance's fields, in order."""
+    cls = record if isinstance(record, type) else type(record)
+    found: Optional[Dict[str, _Field]] = getattr(cls, _RECORD_FIELDS, None)
+    if found is None:
+        raise TypeError(f"{cls.__qualname__} is not a record")
+    return tuple(found.values())
+
+
+def _replace(obj: _T, /, **changes: Any) -> _T:
+    """``dataclasses.replace``: a copy of *obj* with *changes*; also for standard dataclasses."""
+    found: Optional[Dict[str, _Field]] = getattr(type(obj), _RECORD_FIELDS, None)
+    if found is None:
+        import dataclasses  # a standard dataclass: the standard function
+
+        replaced: _T = dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+        return replaced
+    for f in found.values():
+        if not f.init:
+            if f.name in changes:
+                raise ValueError(
+                    f"field {f.name} is declared with init=False, it cannot be specified with "
+                    "replace()"
+                )
+            continue
+        if f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    return type(obj)(**changes)
+
+
+def frozen_error(message: str) -> Exception:
+    """``dataclasses.FrozenInstanceError(message)``, the module imported only when raised."""
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError(message)
+
+
+class _StandardFields:
+    """``__dataclass_fields__`` of a record class, built when something first reads it."""
+
+    def __get__(self, obj: Any, owner: type) -> Dict[str, Any]:
+        import dataclasses
+
+        built: Dict[str, Any] = {}
+        for f in _fields(owner):
+            options: Dict[str, Any] = {
+                "init": f.init,
+                "repr": f.repr,
+                "hash": f.hash,
+                "compare": f.compare,
+                "metadata": f.metadata,
+            }
+            if f.default is not _MISSING:
+                options["default"] = f.default
+            if f.default_factory is not _MISSING:
+                options["default_factory"] = f.default_factory
+            standard: Any = dataclasses.field(**options)
+            standard.name = f.name
+            standard.type = f.type
+            standard._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+            if hasattr(standard, "kw_only"):
+                standard.kw_only = False
+            built[f.name] = standard
+        setattr(owner, _FIELDS, built)  # kept: the next read finds it on the class
+        return built
+
+
+_STANDARD_FIELDS = _StandardFields()
 
 
 def _is_classvar(annotation: Any) -> bool:
@@ -41,17 +182,17 @@ def _is_classvar(annotation: Any) -> bool:
     return text is ClassVar
 
 
-def _collect(cls: type) -> Tuple[dataclasses.Field[Any], ...]:
-    """The fields of *cls*, its bases' first, stored as the standard decorator stores them.
+def _collect(cls: type) -> Tuple[_Field, ...]:
+    """The fields of *cls*, its bases' first.
 
     The standard decorator spends about a tenth of a millisecond a class
     resolving each (string) annotation against ``ClassVar``, ``InitVar`` and
     ``KW_ONLY``; records use none of those, so a plain walk of the
     annotations does: a ``ClassVar`` is skipped, the rest are refused.
     """
-    collected: Dict[str, dataclasses.Field[Any]] = {}
+    collected: Dict[str, _Field] = {}
     for base in cls.__mro__[-1:0:-1]:
-        collected.update(base.__dict__.get(_FIELDS, {}))
+        collected.update(base.__dict__.get(_RECORD_FIELDS, {}))
     own = cls.__dict__
     for name, annotation in own.get("__annotations__", {}).items():
         if _is_classvar(annotation):
@@ -59,20 +200,21 @@ def _collect(cls: type) -> Tuple[dataclasses.Field[Any], ...]:
         if "InitVar" in str(annotation) or "KW_ONLY" in str(annotation):
             raise TypeError(f"{cls.__qualname__}.{name}: InitVar and KW_ONLY are not supported")
         value = own.get(name, _MISSING)
-        declared = isinstance(value, dataclasses.Field)
-        f: dataclasses.Field[Any] = value if declared else dataclasses.field(default=value)
+        if type(value).__module__ == "dataclasses":
+            raise TypeError(f"{cls.__qualname__}.{name}: use record_class.field, not dataclasses'")
+        declared = isinstance(value, _Field)
+        f: _Field = value if declared else _field(default=value)
         f.name = name
         f.type = annotation
-        f._field_type = _FIELD  # type: ignore[attr-defined]  # what dataclasses.fields() keeps
-        if hasattr(f, "kw_only") and f.kw_only is _MISSING:
-            f.kw_only = False
         if declared:  # the class attribute becomes the default, as the standard one does
             if f.default is _MISSING:
                 delattr(cls, name)
             else:
                 setattr(cls, name, f.default)
         collected[name] = f
-    setattr(cls, _FIELDS, collected)
+    setattr(cls, _RECORD_FIELDS, collected)
+    if _FIELDS not in own:
+        setattr(cls, _FIELDS, _STANDARD_FIELDS)
     return tuple(collected.values())
 
 
@@ -96,7 +238,7 @@ def _make(cls: type, frozen: bool, order: bool) -> type:
     put: Callable[[Any, str, Any], None] = object.__setattr__ if frozen else setattr
     qualname = cls.__qualname__
 
-    def value_of(f: dataclasses.Field[Any], given: Dict[str, Any]) -> Any:
+    def value_of(f: _Field, given: Dict[str, Any]) -> Any:
         if f.name in given:
             return given[f.name]
         if f.default is not _MISSING:
@@ -169,12 +311,12 @@ def _make(cls: type, frozen: bool, order: bool) -> type:
 
         def __setattr__(self: Any, name: str, value: Any) -> None:
             if type(self) is cls or name in field_names:
-                raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+                raise frozen_error(f"cannot assign to field {name!r}")
             super(owner, self).__setattr__(name, value)
 
         def __delattr__(self: Any, name: str) -> None:
             if type(self) is cls or name in field_names:
-                raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+                raise frozen_error(f"cannot delete field {name!r}")
             super(owner, self).__delattr__(name)
 
         cls.__setattr__ = __setattr__  # type: ignore[method-assign,assignment]
@@ -198,8 +340,12 @@ def _comparison(
 
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass
+    from dataclasses import MISSING, dataclass, field, fields, replace
 else:
+    MISSING = _MISSING
+    field = _field
+    fields = _fields
+    replace = _replace
 
     def dataclass(
         cls: Optional[type] = None, /, *, frozen: bool = False, order: bool = False

@@ -20,7 +20,6 @@ nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import field, replace
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -34,7 +33,7 @@ from typing import (
 
 from .model import FeatureConfig, VariantProperty
 from .provider import STATUSES, Provider, Status
-from .record_class import dataclass
+from .record_class import dataclass, field, replace
 
 if TYPE_CHECKING:
     from .system import PlatformInfo

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import lazy_log
 from .model import FeatureConfig, InvalidFeatureConfig
 from .provider import Provider, ProviderOutput
+from .record_class import replace
 from .records import (
     ProviderResult,
     Registered,

@@ -39,7 +39,6 @@ vocabulary and are cached and replayable.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -60,6 +59,7 @@ from .entrypoints import EntryPointRecord
 from .isolation import IsolatedRun
 from .observe import answers
 from .policy import PLUGINS_VAR
+from .record_class import replace
 from .records import ChildOutcome, ProviderResult
 from .runner import timed
 

@@ -36,7 +36,6 @@ directory), holds beside the usual ``format``/``key``/``created``/``ttl``::
 
 from __future__ import annotations
 
-from dataclasses import field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .entrypoints import EntryPointRecord
@@ -44,7 +43,7 @@ from .fingerprint import FileFingerprint
 from .force import Forced
 from .model import FeatureConfig, is_valid_name
 from .provider import Provider
-from .record_class import dataclass
+from .record_class import dataclass, field, replace
 from .records import ProviderResult
 from .replay import RecordingSystem, ReplaySystem
 from .system import LiveSystem, System

@@ -12,7 +12,6 @@ taken for the later ones.  The stored entry's shape is documented in
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .cache import ERROR_TTL, DetectionCache, entry_name
@@ -21,6 +20,7 @@ from .entrypoints import EntryPointRecord
 from .fingerprint import FileFingerprint
 from .isolation import IsolatedRun
 from .provider import Provider
+from .record_class import replace
 from .system import System
 from .third_party import Answer, ThirdPartyRow, error_row, machine_spec, plain_env, read_answer
 

@@ -12,10 +12,10 @@ call, and every miss, is :func:`variant_providers.host.detect`'s.
 from __future__ import annotations
 
 import time
-from dataclasses import fields, replace
 from typing import Any, Dict, Optional, Sequence
 
 from .model import FeatureConfig
+from .record_class import fields, replace
 from .records import Detection, ProviderResult
 from .system import PlatformInfo, System
 from .warm import lookup

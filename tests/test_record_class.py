@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import field
 from typing import Any, Callable, ClassVar, Dict, List, Tuple
 
 import pytest
 
 from variant_providers import record_class
+from variant_providers.record_class import field
 
 Decorator = Callable[..., Any]
 FLAGS: List[Dict[str, bool]] = [{}, {"frozen": True}, {"frozen": True, "order": True}]
 
 
-def _point(decorate: Decorator, **flags: bool) -> Any:
+def _point(decorate: Decorator, field: Callable[..., Any], **flags: bool) -> Any:
     @decorate(**flags)
     class Point:
         """A record with every kind of field the project's records declare."""
@@ -29,7 +29,10 @@ def _point(decorate: Decorator, **flags: bool) -> Any:
 
 
 def _both(**flags: bool) -> Tuple[Any, Any]:
-    return _point(dataclasses.dataclass, **flags), _point(record_class.dataclass, **flags)
+    return (
+        _point(dataclasses.dataclass, dataclasses.field, **flags),
+        _point(record_class.dataclass, record_class.field, **flags),
+    )
 
 
 def _outcome(cls: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -186,3 +189,53 @@ def test_a_class_variable_is_not_a_field_and_an_init_var_is_refused() -> None:
         @record_class.dataclass
         class Initialised:
             seed: dataclasses.InitVar[int]
+
+
+def test_records_need_no_dataclasses_until_something_asks_it() -> None:
+    # dataclasses imports inspect (ast, dis, tokenize): a quarter of a warm detect().
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from variant_providers.record_class import dataclass, field, fields, replace\n"
+        "@dataclass(frozen=True)\n"
+        "class R:\n"
+        "    a: int\n"
+        "    b: list = field(default_factory=list)\n"
+        "r = replace(R(1), a=2)\n"
+        "print(r, [f.name for f in fields(r)], 'dataclasses' in sys.modules)\n"
+        "import dataclasses\n"
+        "print(dataclasses.replace(r, a=3), dataclasses.asdict(r), dataclasses.is_dataclass(r))\n"
+        "try:\n"
+        "    r.a = 5\n"
+        "except dataclasses.FrozenInstanceError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert run.stdout.splitlines() == [
+        "R(a=2, b=[]) ['a', 'b'] False",
+        "R(a=3, b=[]) {'a': 2, 'b': []} True",
+        "FrozenInstanceError cannot assign to field 'a'",
+    ]
+
+
+def test_replace_and_fields_answer_as_the_standard_functions() -> None:
+    standard, ours = _both(frozen=True)
+    a, b = standard(1, tags=["t"]), ours(1, tags=["t"])
+    assert [f.name for f in record_class.fields(b)] == [f.name for f in dataclasses.fields(a)]
+    assert repr(record_class.replace(b, x=2, label="q")).endswith(
+        "Point(x=2, label='q', tags=['t'], extra=())"
+    )
+    assert record_class.replace(a, x=2) == dataclasses.replace(a, x=2)  # a standard one too
+    with pytest.raises(TypeError):
+        record_class.replace(b, nope=1)
+    with pytest.raises(TypeError, match="not a record"):
+        record_class.fields(object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"use record_class\.field"):
+
+        @record_class.dataclass
+        class Mixed:
+            x: int = dataclasses.field(default=0)

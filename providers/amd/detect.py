@@ -23,12 +23,11 @@ size; it never changes the features.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.model import FeatureConfig
 from variant_providers.provider import ProviderOutput, Status
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 from variant_providers.system import System
 
 from .kfd import (

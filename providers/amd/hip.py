@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field, replace
 from variant_providers.system import NativeError, NativeFacade, NativeTimeout, System
 
 from .tables import APU_TARGETS

@@ -11,13 +11,12 @@ userspace needed), all through the machine seam.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from variant_providers import lazy_re
 from variant_providers.pci import PCI_DEVICES, read_pci_device
 from variant_providers.probe import list_optional, read_optional
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 from variant_providers.system import System
 
 from .tables import APU_TARGETS

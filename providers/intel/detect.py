@@ -27,12 +27,12 @@ Detection, cheapest first:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from variant_providers.model import FeatureConfig
 from variant_providers.pci import DISPLAY_CLASS, PciDevice, scan_pci
 from variant_providers.provider import ProviderOutput, Status
+from variant_providers.record_class import replace
 from variant_providers.system import NativeFacade, System, find_libraries
 
 from .devices import Gpu, discrete_first

@@ -20,10 +20,10 @@ is reported as an error of its own, never as "not installed".
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from variant_providers.provider import ProviderOutput, Status
+from variant_providers.record_class import replace
 from variant_providers.system import (
     NativeError,
     NativeFacade,

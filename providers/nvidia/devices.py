@@ -7,10 +7,9 @@ Every probe module (:mod:`.nvml`, :mod:`.libcuda`, :mod:`.smi`,
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 
 from .parse import cuda_to_str
 

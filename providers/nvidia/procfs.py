@@ -10,12 +10,11 @@ no probe gave (:func:`fill_from_tables`).
 from __future__ import annotations
 
 import re
-from dataclasses import field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from variant_providers import lazy_re
 from variant_providers.probe import list_optional, read_optional
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 from variant_providers.system import System
 
 from . import parse, tables

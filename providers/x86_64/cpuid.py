@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import field
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 from variant_providers.system import NativeError, NativeFacade, NativeTimeout, System
 
 from .tables import CPUID_BITS, CPUID_NAMES, PUBLISHED_TO_LINUX, XCR0_AMX, XCR0_YMM, XCR0_ZMM

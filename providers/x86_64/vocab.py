@@ -8,11 +8,10 @@ kept, and the lower level wins.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from variant_providers.model import FeatureConfig
-from variant_providers.record_class import dataclass
+from variant_providers.record_class import dataclass, field
 
 from .tables import (
     ALL_EXTENSIONS,
