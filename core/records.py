@@ -36,7 +36,7 @@ from .provider import STATUSES, Provider, Status
 from .record_class import dataclass, field, replace
 
 if TYPE_CHECKING:
-    from .system import PlatformInfo
+    from .platform_info import PlatformInfo
 
 __all__ = [
     "CACHE",

@@ -43,6 +43,7 @@ from .native import (
     run_bounded,
     run_python_child,
 )
+from .platform_info import PlatformInfo
 from .record_class import dataclass
 from .safefs import read_bytes as _safe_read
 from .settings import MAX_TIMEOUT, seconds
@@ -79,46 +80,6 @@ TIMEOUT_VAR = "VARIANT_PROVIDERS_TIMEOUT"
 #: Largest file the live seam reads; anything bigger is not a sysfs/procfs
 #: fact and is refused with ``EFBIG`` rather than read into memory.
 MAX_READ_BYTES = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class PlatformInfo:
-    """What :mod:`platform` says about the machine.
-
-    ``system`` is ``platform.system()`` ("Linux", "Darwin", "Windows"),
-    ``machine`` is ``platform.machine()`` ("x86_64", "aarch64", "arm64",
-    "AMD64"), ``release`` the kernel/OS release.
-    """
-
-    system: str
-    machine: str
-    release: str = ""
-
-    @property
-    def is_linux(self) -> bool:
-        return self.system == "Linux"
-
-    @property
-    def is_windows(self) -> bool:
-        return self.system == "Windows"
-
-    @property
-    def is_wsl(self) -> bool:
-        """A Linux guest of Windows: its kernel release names Microsoft (WSL1 and WSL2)."""
-        return self.is_linux and "microsoft" in self.release.lower()
-
-    @property
-    def arch(self) -> str:
-        """The machine name normalised across OSes: ``x86_64`` or ``aarch64``."""
-        m = self.machine.lower()
-        if m in ("x86_64", "amd64", "x64"):
-            return "x86_64"
-        if m in ("aarch64", "arm64", "armv8l"):
-            return "aarch64"
-        return m
-
-    def to_dict(self) -> dict[str, str]:
-        return {"system": self.system, "machine": self.machine, "release": self.release}
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,16 @@ call, and every miss, is :func:`variant_providers.host.detect`'s.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence
 
 from .model import FeatureConfig
+from .platform_info import PlatformInfo
 from .record_class import fields, replace
 from .records import Detection, ProviderResult
-from .system import PlatformInfo, System
 from .warm import lookup
+
+if TYPE_CHECKING:
+    from .system import System
 
 __all__ = ["detect", "detection_doc"]
 
