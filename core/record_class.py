@@ -59,14 +59,15 @@ class _Field:
     def __init__(
         self,
         *,
-        default: Any,
-        default_factory: Any,
-        init: bool,
-        repr: bool,
-        hash: Optional[bool],
-        compare: bool,
-        metadata: Any,
+        default: Any = _MISSING,
+        default_factory: Any = _MISSING,
+        init: bool = True,
+        repr: bool = True,
+        hash: Optional[bool] = None,
+        compare: bool = True,
+        metadata: Any = None,
     ) -> None:
+        """``dataclasses.field(...)`` for records (what :func:`field` is at run time)."""
         if default is not _MISSING and default_factory is not _MISSING:
             raise ValueError("cannot specify both default and default_factory")
         self.name = ""
@@ -81,28 +82,6 @@ class _Field:
 
     def __repr__(self) -> str:
         return f"Field(name={self.name!r}, default={self.default!r})"
-
-
-def _field(
-    *,
-    default: Any = _MISSING,
-    default_factory: Any = _MISSING,
-    init: bool = True,
-    repr: bool = True,
-    hash: Optional[bool] = None,
-    compare: bool = True,
-    metadata: Any = None,
-) -> Any:
-    """``dataclasses.field`` for records."""
-    return _Field(
-        default=default,
-        default_factory=default_factory,
-        init=init,
-        repr=repr,
-        hash=hash,
-        compare=compare,
-        metadata=metadata,
-    )
 
 
 def _fields(record: Any) -> Tuple[_Field, ...]:
@@ -203,7 +182,7 @@ def _collect(cls: type) -> Tuple[_Field, ...]:
         if type(value).__module__ == "dataclasses":
             raise TypeError(f"{cls.__qualname__}.{name}: use record_class.field, not dataclasses'")
         declared = isinstance(value, _Field)
-        f: _Field = value if declared else _field(default=value)
+        f: _Field = value if declared else _Field(default=value)
         f.name = name
         f.type = annotation
         if declared:  # the class attribute becomes the default, as the standard one does
@@ -343,7 +322,7 @@ if TYPE_CHECKING:
     from dataclasses import MISSING, dataclass, field, fields, replace
 else:
     MISSING = _MISSING
-    field = _field
+    field = _Field
     fields = _fields
     replace = _replace
 

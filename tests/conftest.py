@@ -80,6 +80,25 @@ def _isolated_cache(
     return directory
 
 
+def python_output(code: str, timeout: float = 120, env: Optional[Dict[str, str]] = None) -> str:
+    """The stdout of ``python -c code`` in a fresh interpreter (it must exit 0).
+
+    For what only a fresh interpreter shows: which modules a call imports,
+    what it leaves in the process.
+    """
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        env=env,
+    )
+    return run.stdout
+
+
 def write_distribution(site: Path, name: str, entry_points: str, modules: Dict[str, str]) -> None:
     """Install a fake distribution with entry points into *site* (a sys.path entry)."""
     import textwrap

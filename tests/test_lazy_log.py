@@ -17,6 +17,7 @@ from variant_providers import lazy_log
 
 
 def _run(code: str) -> Tuple[str, str]:
+    """stdout and stderr: what reaches stderr is under test here."""
     run = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,

@@ -6,14 +6,14 @@ An installer's process, importing the library, is untouched.
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 from typing import Any, Iterator, List, Tuple
 
 import pytest
 
 import variant_providers.cli
 from variant_providers import __main__ as entry
+
+from .conftest import python_output
 
 
 @pytest.fixture
@@ -51,7 +51,4 @@ def test_the_library_leaves_the_collector_as_the_caller_set_it() -> None:
         "Plugin.get_supported_configs()\n"
         "print(gc.get_threshold() == before, gc.get_freeze_count())\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert run.stdout.split() == ["True", "0"]
+    assert python_output(code).split() == ["True", "0"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -14,6 +12,8 @@ from hypothesis import strategies as st
 
 from variant_providers import cli
 from variant_providers.cli_options import parse_flags
+
+from .conftest import python_output
 
 ON_OFF = [f for o in cli.REPORT_OPTIONS if o.action == "store_true" for f in o.flags]
 # What a command line may also hold: values, abbreviations, help, a separator, typos.
@@ -50,19 +50,12 @@ def test_a_flags_only_report_never_imports_argparse(argv: List[str], tmp_path: P
         f"code = main({argv!r}, out=io.StringIO())\n"
         "print(code, 'argparse' in sys.modules)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={
-            **os.environ,
-            "VARIANT_PROVIDERS_PLUGINS": "none",
-            "VARIANT_PROVIDERS_CACHE_DIR": str(tmp_path),
-        },
-    )
-    assert run.stdout.split() == ["0", "False"]
+    env = {
+        **os.environ,
+        "VARIANT_PROVIDERS_PLUGINS": "none",
+        "VARIANT_PROVIDERS_CACHE_DIR": str(tmp_path),
+    }
+    assert python_output(code, env=env).split() == ["0", "False"]
 
 
 def test_argparse_still_answers_help_and_bad_values(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,8 @@ import pytest
 from variant_providers import record_class
 from variant_providers.record_class import field
 
+from .conftest import python_output
+
 Decorator = Callable[..., Any]
 FLAGS: List[Dict[str, bool]] = [{}, {"frozen": True}, {"frozen": True, "order": True}]
 
@@ -193,9 +195,6 @@ def test_a_class_variable_is_not_a_field_and_an_init_var_is_refused() -> None:
 
 def test_records_need_no_dataclasses_until_something_asks_it() -> None:
     # dataclasses imports inspect (ast, dis, tokenize): a quarter of a warm detect().
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from variant_providers.record_class import dataclass, field, fields, replace\n"
@@ -212,10 +211,7 @@ def test_records_need_no_dataclasses_until_something_asks_it() -> None:
         "except dataclasses.FrozenInstanceError as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert run.stdout.splitlines() == [
+    assert python_output(code).splitlines() == [
         "R(a=2, b=[]) ['a', 'b'] False",
         "R(a=3, b=[]) {'a': 2, 'b': []} True",
         "FrozenInstanceError cannot assign to field 'a'",
