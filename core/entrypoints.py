@@ -2,10 +2,12 @@
 
 ``importlib.metadata`` reads every installed distribution's metadata and costs
 more to import than the rest of a cached detection.  The list of entry points
-only changes when something is installed or removed, and that changes the
-modification time of a ``sys.path`` directory (a ``*.dist-info`` directory is
-added or deleted).  So the list is stored beside the detection cache, keyed on
-those directories and their modification times, and rebuilt whenever either
+only changes when something is installed, removed or rewritten: a
+``*.dist-info`` directory added or deleted changes a ``sys.path`` directory's
+modification time, and ``setup.py egg_info`` rewrites ``entry_points.txt`` in
+place.  So the list is stored beside the detection cache, keyed on those
+directories' status and on each metadata folder's and ``entry_points.txt``'s
+(:func:`~variant_providers.warm.metadata_state`), and rebuilt whenever one
 differs.  One list is kept per distinct ``sys.path`` (it starts with the
 current or script directory, so a tool run from several directories keeps
 one list each).
